@@ -1,0 +1,104 @@
+//! The state layout shared by the interpreter and translated code.
+//!
+//! Everything here is `#[repr(C)]` so that emitted host code can address fields by fixed
+//! offsets. Field meanings follow the Intel SDM Vol. 3A: segment descriptor caches (§3.4.3),
+//! EFLAGS (§2.3), control registers (§2.5).
+
+/// General-purpose register numbers, in the order of the x86 ModRM encoding.
+pub const EAX: usize = 0;
+pub const ECX: usize = 1;
+pub const EDX: usize = 2;
+pub const EBX: usize = 3;
+pub const ESP: usize = 4;
+pub const EBP: usize = 5;
+pub const ESI: usize = 6;
+pub const EDI: usize = 7;
+
+/// Segment register numbers, in the order of the x86 Sreg encoding.
+pub const ES: usize = 0;
+pub const CS: usize = 1;
+pub const SS: usize = 2;
+pub const DS: usize = 3;
+pub const FS: usize = 4;
+pub const GS: usize = 5;
+
+/// A segment register with its hidden descriptor cache.
+///
+/// `attr` holds the descriptor's access byte in bits 0..8 (type, S, DPL, P) and the
+/// flags nibble in bits 12..16 (AVL, L, D/B, G) — the layout LAR returns, shifted right
+/// by 8. `limit` is the byte-granular limit (already scaled when G=1).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Segment {
+    pub selector: u16,
+    pub attr: u16,
+    pub base: u32,
+    pub limit: u32,
+}
+
+/// A descriptor-table register (GDTR, IDTR).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TableReg {
+    pub base: u32,
+    pub limit: u32,
+}
+
+/// Deferred arithmetic-flag state: the last flag-writing operation and its operands.
+///
+/// When `op` is 0 the six arithmetic flags live in `CpuState::eflags`; otherwise they are
+/// a function of (`op`, `dst`, `src`, `res`, `aux`) and `eflags` holds only the others.
+/// The encoding of `op` belongs to the interpreter's `cpu::flags` module.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LazyFlags {
+    pub op: u32,
+    pub dst: u32,
+    pub src: u32,
+    pub res: u32,
+    pub aux: u32,
+}
+
+/// The architectural state of one CPU.
+#[repr(C)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CpuState {
+    pub regs: [u32; 8],
+    pub eip: u32,
+    /// EFLAGS; the arithmetic flags are stale while `lazy.op != 0`.
+    pub eflags: u32,
+    pub lazy: LazyFlags,
+    pub seg: [Segment; 6],
+    pub ldtr: Segment,
+    pub tr: Segment,
+    pub gdtr: TableReg,
+    pub idtr: TableReg,
+    pub cr0: u32,
+    pub cr2: u32,
+    pub cr3: u32,
+    pub cr4: u32,
+    pub dr: [u32; 8],
+    /// Current privilege level (0 in real mode, 3 in virtual-8086 mode).
+    pub cpl: u32,
+    pub tsc: u64,
+    pub sysenter_cs: u32,
+    pub sysenter_esp: u32,
+    pub sysenter_eip: u32,
+}
+
+/// One shadow-TLB entry: a host page address with permission bits in its low 12 bits.
+///
+/// An entry grants an access when the bit for that access is set; a zero entry is a miss.
+/// Translated code tests `entry & bit` and adds `lin & 0xfff` to `entry & !0xfff`.
+pub type TlbEntry = usize;
+
+/// Shadow-TLB permission bits.
+pub mod tlb {
+    pub const READ_SUPER: usize = 1 << 0;
+    pub const WRITE_SUPER: usize = 1 << 1;
+    pub const READ_USER: usize = 1 << 2;
+    pub const WRITE_USER: usize = 1 << 3;
+    /// The guest mapping is global (CR4.PGE): survives CR3 writes.
+    pub const GLOBAL: usize = 1 << 4;
+    pub const PAGE_MASK: usize = !0xfff;
+}

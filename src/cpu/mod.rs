@@ -1,0 +1,563 @@
+//! The interpreter: the reference semantics of the i686 integer CPU (Intel SDM Vol. 2,
+//! instruction reference; Vol. 3A for protection, interrupts and tasks).
+//!
+//! One instruction at a time: fetch through the MMU, decode with iced-x86, execute by
+//! family (`alu`, `shift`, `data`, `stack`, `string`, `control`, `system`). An instruction
+//! either completes — registers, memory and EIP committed — or returns a `Fault`, in
+//! which case EIP still points at it and the exception is delivered (`interrupt`).
+
+pub mod fault;
+pub mod flags;
+
+mod alu;
+mod control;
+mod cpuid;
+mod data;
+mod interrupt;
+mod operand;
+mod seg;
+mod shift;
+mod stack;
+mod string;
+mod system;
+mod task;
+
+use iced_x86::{Decoder, DecoderOptions, Instruction, Mnemonic};
+use jit::abi::{CpuState, Segment, CS};
+
+use crate::mmu::Mmu;
+use devices::PortBus;
+use fault::{Fault, Res};
+
+pub use seg::{attr, describe_mode};
+
+/// CR0 bits (SDM Vol. 3A §2.5).
+pub mod cr0 {
+    pub const PE: u32 = 1 << 0;
+    pub const MP: u32 = 1 << 1;
+    pub const EM: u32 = 1 << 2;
+    pub const TS: u32 = 1 << 3;
+    pub const ET: u32 = 1 << 4;
+    pub const NE: u32 = 1 << 5;
+    pub const WP: u32 = 1 << 16;
+    pub const AM: u32 = 1 << 18;
+    pub const NW: u32 = 1 << 29;
+    pub const CD: u32 = 1 << 30;
+    pub const PG: u32 = 1 << 31;
+}
+
+/// CR4 bits implemented here.
+pub mod cr4 {
+    pub const VME: u32 = 1 << 0;
+    pub const PVI: u32 = 1 << 1;
+    pub const TSD: u32 = 1 << 2;
+    pub const DE: u32 = 1 << 3;
+    pub const PSE: u32 = 1 << 4;
+    pub const PGE: u32 = 1 << 7;
+    /// Bits MOV CR4 accepts; others raise #GP(0).
+    pub const VALID: u32 = TSD | DE | PSE | PGE | (1 << 8);
+}
+
+/// What one call to `step` did, for the run loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// An instruction retired (or an exception/interrupt was delivered).
+    Ran,
+    /// HLT: the CPU waits for an interrupt.
+    Halted,
+    /// Triple fault: the CPU entered shutdown.
+    Shutdown,
+}
+
+/// Most REP iterations run by one `step`, so interrupts and budgets stay responsive.
+const REP_CHUNK: u32 = 4096;
+
+pub struct Cpu {
+    pub s: CpuState,
+    pub mmu: Mmu,
+    pub io: PortBus,
+    /// HLT executed, waiting for an interrupt.
+    pub halted: bool,
+    /// A triple fault happened; the machine decides between reset and exit.
+    pub shutdown: bool,
+    /// A maskable interrupt is requested (vector from `intr_vector`).
+    pub intr: bool,
+    pub intr_vector: u8,
+    pub nmi_pending: bool,
+    nmi_blocked: bool,
+    /// Instructions retired.
+    pub retired: u64,
+    /// EIP of the instruction after the current one (control transfers overwrite it).
+    next_eip: u32,
+    /// Interrupts (and single-step traps) are held off for one instruction: after STI,
+    /// MOV SS and POP SS.
+    shadow: bool,
+    shadow_next: bool,
+    /// The current instruction must not be followed by a single-step trap (e.g. it
+    /// delivered an interrupt that cleared TF).
+    no_trap: bool,
+    /// Set by an instruction that must end the step early (HLT).
+    halt_now: bool,
+    /// DR6 bits to report with a trap-class #DB at the end of the instruction.
+    pub(crate) pending_db: u32,
+    /// DR7 enables at least one breakpoint: memory accesses and fetches are checked.
+    pub(crate) dbg_active: bool,
+    /// Print every instruction on stderr (RX86_TRACE=1).
+    pub trace: bool,
+}
+
+impl Cpu {
+    pub fn new(mmu: Mmu, io: PortBus) -> Self {
+        let mut cpu = Self {
+            s: CpuState::default(),
+            mmu,
+            io,
+            halted: false,
+            shutdown: false,
+            intr: false,
+            intr_vector: 0,
+            nmi_pending: false,
+            nmi_blocked: false,
+            retired: 0,
+            next_eip: 0,
+            shadow: false,
+            shadow_next: false,
+            no_trap: false,
+            halt_now: false,
+            pending_db: 0,
+            dbg_active: false,
+            trace: std::env::var_os("RX86_TRACE").is_some(),
+        };
+        cpu.reset();
+        cpu
+    }
+
+    /// Power-on/RESET state (SDM Vol. 3A §9.1.1, Table 9-1): real mode at F000:FFF0 with
+    /// CS base FFFF0000.
+    pub fn reset(&mut self) {
+        let data = Segment {
+            selector: 0,
+            attr: 0x93,
+            base: 0,
+            limit: 0xffff,
+        };
+        self.s = CpuState {
+            eflags: 2,
+            seg: [data; 6],
+            cr0: cr0::ET | cr0::CD | cr0::NW,
+            dr: [0, 0, 0, 0, 0, 0, 0xffff_0ff0, 0x400],
+            eip: 0xfff0,
+            ldtr: Segment {
+                attr: 0x82,
+                limit: 0xffff,
+                ..Default::default()
+            },
+            tr: Segment {
+                attr: 0x8b,
+                limit: 0xffff,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        self.s.gdtr.limit = 0xffff;
+        self.s.idtr.limit = 0xffff;
+        self.s.seg[CS] = Segment {
+            selector: 0xf000,
+            attr: 0x9b,
+            base: 0xffff_0000,
+            limit: 0xffff,
+        };
+        // EDX holds the processor signature after reset.
+        self.s.regs[jit::abi::EDX] = cpuid::SIGNATURE;
+        self.halted = false;
+        self.shutdown = false;
+        self.shadow = false;
+        self.shadow_next = false;
+        self.nmi_blocked = false;
+        self.dbg_active = false;
+        self.sync_paging();
+        self.mmu.set_a20(true);
+    }
+
+    #[inline]
+    pub fn protected(&self) -> bool {
+        self.s.cr0 & cr0::PE != 0
+    }
+
+    #[inline]
+    pub fn v86(&self) -> bool {
+        self.s.eflags & flags::VM != 0
+    }
+
+    /// Protected mode and not virtual-8086: descriptors and privilege checks apply.
+    #[inline]
+    pub fn pmode(&self) -> bool {
+        self.protected() && !self.v86()
+    }
+
+    #[inline]
+    fn user(&self) -> bool {
+        self.s.cpl == 3
+    }
+
+    #[inline]
+    fn code32(&self) -> bool {
+        self.s.seg[CS].attr & attr::DB != 0
+    }
+
+    #[inline]
+    fn stack32(&self) -> bool {
+        self.s.seg[jit::abi::SS].attr & attr::DB != 0
+    }
+
+    #[inline]
+    pub fn iopl(&self) -> u32 {
+        (self.s.eflags >> 12) & 3
+    }
+
+    /// Copies the paging controls of CR0/CR3/CR4 into the MMU.
+    pub(crate) fn sync_paging(&mut self) {
+        self.mmu.set_mode(crate::mmu::PagingMode {
+            enabled: self.s.cr0 & cr0::PG != 0 && self.s.cr0 & cr0::PE != 0,
+            wp: self.s.cr0 & cr0::WP != 0,
+            pse: self.s.cr4 & cr4::PSE != 0,
+            pge: self.s.cr4 & cr4::PGE != 0,
+            cr3: self.s.cr3,
+        });
+    }
+
+    /// Runs one instruction, or delivers one pending interrupt.
+    pub fn step(&mut self) -> Step {
+        if self.shutdown {
+            return Step::Shutdown;
+        }
+        if !self.shadow && self.service_interrupts() {
+            return if self.shutdown {
+                Step::Shutdown
+            } else {
+                Step::Ran
+            };
+        }
+        if self.halted {
+            return Step::Halted;
+        }
+        self.shadow = false;
+        if self.dbg_active && self.s.eflags & flags::RF == 0 {
+            let lin = self.s.seg[CS].base.wrapping_add(self.s.eip);
+            let hits = self.breakpoint_hits(lin, 1, BreakKind::Exec);
+            if hits != 0 {
+                self.s.dr[6] = (self.s.dr[6] & !0xf) | hits;
+                self.deliver_exception(Fault::Db, false);
+                return if self.shutdown {
+                    Step::Shutdown
+                } else {
+                    Step::Ran
+                };
+            }
+        }
+        let tf = self.s.eflags & flags::TF != 0;
+        let rf = self.s.eflags & flags::RF != 0;
+        self.no_trap = false;
+        self.pending_db = 0;
+        match self.exec_one() {
+            Ok(()) => {
+                self.retired += 1;
+                self.s.tsc = self.s.tsc.wrapping_add(1);
+                // RF suppresses instruction breakpoints for one instruction; one that
+                // sets it (IRET, a task switch) keeps it for the next.
+                if rf {
+                    self.s.eflags &= !flags::RF;
+                }
+                if self.shadow_next {
+                    self.shadow_next = false;
+                    self.shadow = true;
+                }
+                let mut db = self.pending_db;
+                if tf && !self.no_trap && !self.shadow {
+                    db |= DR6_BS;
+                }
+                if db != 0 {
+                    self.s.dr[6] = (self.s.dr[6] & !0xf) | db;
+                    self.deliver_exception(Fault::Db, true);
+                }
+                if self.halt_now {
+                    self.halt_now = false;
+                    self.halted = true;
+                }
+            }
+            Err(f) => {
+                self.shadow_next = false;
+                self.deliver_exception(f, false);
+            }
+        }
+        if self.shutdown {
+            Step::Shutdown
+        } else if self.halted {
+            Step::Halted
+        } else {
+            Step::Ran
+        }
+    }
+
+    /// Delivers NMI or INTR if one is pending and allowed. Returns true if one was.
+    fn service_interrupts(&mut self) -> bool {
+        if self.nmi_pending && !self.nmi_blocked {
+            self.nmi_pending = false;
+            self.nmi_blocked = true;
+            self.halted = false;
+            self.deliver_external(2);
+            return true;
+        }
+        if self.intr && self.s.eflags & flags::IF != 0 {
+            self.intr = false;
+            self.halted = false;
+            let v = self.intr_vector;
+            self.deliver_external(v);
+            return true;
+        }
+        false
+    }
+
+    /// Fetches and decodes the instruction at CS:EIP.
+    fn fetch(&mut self) -> Res<Instruction> {
+        let cs = self.s.seg[CS];
+        let eip = self.s.eip;
+        let lin = cs.base.wrapping_add(eip);
+        let user = self.user();
+        let mut buf = [0u8; 32];
+        let mut first = [0u8; 16];
+        let n = self.mmu.fetch_page(lin, user, &mut first)?;
+        buf[..n].copy_from_slice(&first[..n]);
+        let mut len = n;
+        let mut second_fault = None;
+        if n < 16 {
+            let mut more = [0u8; 16];
+            match self
+                .mmu
+                .fetch_page(lin.wrapping_add(n as u32), user, &mut more)
+            {
+                Ok(m) => {
+                    let take = m.min(16 - n);
+                    buf[n..n + take].copy_from_slice(&more[..take]);
+                    len += take;
+                }
+                Err(f) => second_fault = Some(f),
+            }
+        }
+        let bitness = if self.code32() { 32 } else { 16 };
+        let mut dec = Decoder::with_ip(
+            bitness,
+            &buf[..len.min(15)],
+            eip as u64,
+            DecoderOptions::NONE,
+        );
+        let instr = dec.decode();
+        if instr.is_invalid() {
+            if dec.last_error() == iced_x86::DecoderError::NoMoreBytes && len < 15 {
+                if let Some(f) = second_fault {
+                    return Err(f);
+                }
+            }
+            // More than 15 bytes (prefixes included) is #GP(0), not #UD (SDM Vol. 2A
+            // §2.3.11): iced rejects both alike, so measure the instruction without its
+            // prefixes.
+            let p = prefix_run(&buf[..len]);
+            if p >= 15 {
+                return Err(Fault::Gp(0));
+            }
+            if p > 0 {
+                let rest =
+                    Decoder::with_ip(bitness, &buf[p..len], 0, DecoderOptions::NONE).decode();
+                if !rest.is_invalid() && p + rest.len() > 15 {
+                    return Err(Fault::Gp(0));
+                }
+            }
+            return Err(Fault::Ud);
+        }
+        // The whole instruction must lie inside CS (SDM Vol. 3A §5.3).
+        let last = eip as u64 + instr.len() as u64 - 1;
+        if last > cs.limit as u64 {
+            return Err(Fault::Gp(0));
+        }
+        Ok(instr)
+    }
+
+    /// Executes the instruction at CS:EIP, committing EIP on success.
+    fn exec_one(&mut self) -> Res<()> {
+        let instr = self.fetch()?;
+        if self.trace {
+            tracing::trace!(cs = self.s.seg[CS].selector, eip = self.s.eip, code = ?instr.code(), "exec");
+            eprintln!(
+                "{:04x}:{:08x} {:?}",
+                self.s.seg[CS].selector,
+                self.s.eip,
+                instr.code()
+            );
+        }
+        let next = if self.code32() {
+            instr.next_ip32()
+        } else {
+            instr.next_ip32() & 0xffff
+        };
+        self.next_eip = next;
+        if instr.has_lock_prefix() && !lock_allowed(&instr) {
+            return Err(Fault::Ud);
+        }
+        self.execute(&instr)?;
+        self.s.eip = self.next_eip;
+        Ok(())
+    }
+
+    fn execute(&mut self, i: &Instruction) -> Res<()> {
+        use Mnemonic::*;
+        match i.mnemonic() {
+            Add | Adc | Sub | Sbb | And | Or | Xor | Cmp | Test => self.alu2(i),
+            Inc | Dec | Neg | Not => self.alu1(i),
+            Mul | Imul | Div | Idiv => self.muldiv(i),
+            Daa | Das | Aaa | Aas | Aam | Aad => self.bcd(i),
+            Shl | Sal | Shr | Sar | Rol | Ror | Rcl | Rcr => self.shift(i),
+            Shld | Shrd => self.shift_double(i),
+            Bt | Bts | Btr | Btc => self.bit_test(i),
+            Bsf | Bsr => self.bit_scan(i),
+            Mov | Movzx | Movsx | Lea | Xchg | Xadd | Cmpxchg | Cmpxchg8b | Bswap | Cbw | Cwde
+            | Cwd | Cdq | Lahf | Sahf | Xlatb | Setb | Setae | Sete | Setne | Setbe | Seta
+            | Sets | Setns | Setp | Setnp | Setl | Setge | Setle | Setg | Seto | Setno | Cmovb
+            | Cmovae | Cmove | Cmovne | Cmovbe | Cmova | Cmovs | Cmovns | Cmovp | Cmovnp
+            | Cmovl | Cmovge | Cmovle | Cmovg | Cmovo | Cmovno | Lds | Les | Lfs | Lgs | Lss
+            | Bound | Nop | Salc => self.data(i),
+            Push | Pop | Pusha | Pushad | Popa | Popad | Pushf | Pushfd | Popf | Popfd | Enter
+            | Leave => self.stack(i),
+            Movsb | Movsw | Movsd | Stosb | Stosw | Stosd | Lodsb | Lodsw | Lodsd | Cmpsb
+            | Cmpsw | Cmpsd | Scasb | Scasw | Scasd | Insb | Insw | Insd | Outsb | Outsw
+            | Outsd => self.string(i),
+            Jmp | Ja | Jae | Jb | Jbe | Je | Jne | Jg | Jge | Jl | Jle | Jo | Jno | Jp | Jnp
+            | Js | Jns | Jcxz | Jecxz | Loop | Loope | Loopne | Call | Ret | Retf | Int | Int3
+            | Into | Int1 | Iret | Iretd => self.control(i),
+            _ => self.system(i),
+        }
+    }
+}
+
+/// DR6 single-step bit.
+pub const DR6_BS: u32 = 1 << 14;
+
+/// What a debug-register breakpoint watches (DR7 R/W field, SDM Vol. 3A §17.2.4).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BreakKind {
+    Exec,
+    Read,
+    Write,
+}
+
+impl Cpu {
+    /// Recomputes whether any DR0-3 breakpoint is enabled (after a DR7 write).
+    pub(crate) fn update_debug(&mut self) {
+        self.dbg_active = self.s.dr[7] & 0xff != 0;
+    }
+
+    /// DR6 B0-B3 bits of the enabled breakpoints that `len` bytes at `lin` hit.
+    pub(crate) fn breakpoint_hits(&self, lin: u32, len: u32, kind: BreakKind) -> u32 {
+        let dr7 = self.s.dr[7];
+        let mut hits = 0;
+        for n in 0..4 {
+            if dr7 >> (2 * n) & 3 == 0 {
+                continue;
+            }
+            let rw = (dr7 >> (16 + 4 * n)) & 3;
+            let blen = match (dr7 >> (18 + 4 * n)) & 3 {
+                0 => 1,
+                1 => 2,
+                3 => 4,
+                _ => 8,
+            };
+            let matches_kind = match kind {
+                BreakKind::Exec => rw == 0,
+                BreakKind::Write => rw == 1 || rw == 3,
+                BreakKind::Read => rw == 3,
+            };
+            if !matches_kind {
+                continue;
+            }
+            let start = self.s.dr[n] & !(blen - 1);
+            let hit = if kind == BreakKind::Exec {
+                lin == self.s.dr[n]
+            } else {
+                (lin as u64) < start as u64 + blen as u64
+                    && (start as u64) < lin as u64 + len as u64
+            };
+            if hit {
+                hits |= 1 << n;
+            }
+        }
+        hits
+    }
+}
+
+/// Length of the run of legacy prefixes at the start of `bytes`.
+fn prefix_run(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .take_while(|b| {
+            matches!(
+                b,
+                0x26 | 0x2e | 0x36 | 0x3e | 0x64 | 0x65 | 0x66 | 0x67 | 0xf0 | 0xf2 | 0xf3
+            )
+        })
+        .count()
+}
+
+/// LOCK is valid only on read-modify-write forms with a memory destination (SDM Vol. 2A,
+/// LOCK prefix).
+fn lock_allowed(i: &Instruction) -> bool {
+    use Mnemonic::*;
+    let memdst = i.op_count() > 0 && i.op0_kind() == iced_x86::OpKind::Memory;
+    match i.mnemonic() {
+        Add | Adc | And | Btc | Btr | Bts | Cmpxchg | Cmpxchg8b | Dec | Inc | Neg | Not | Or
+        | Sbb | Sub | Xor | Xadd | Xchg => memdst,
+        _ => false,
+    }
+}
+
+/// A multi-line dump of the architectural state, for `--dump-state` and test failures.
+pub fn dump(cpu: &Cpu) -> String {
+    use std::fmt::Write;
+    let s = &cpu.s;
+    let mut o = String::new();
+    let r = &s.regs;
+    let _ = writeln!(
+        o,
+        "EAX={:08x} EBX={:08x} ECX={:08x} EDX={:08x} ESI={:08x} EDI={:08x} EBP={:08x} ESP={:08x}",
+        r[0], r[3], r[1], r[2], r[6], r[7], r[5], r[4]
+    );
+    let _ = writeln!(
+        o,
+        "EIP={:08x} EFLAGS={:08x} CPL={} mode={} halted={} retired={}",
+        s.eip,
+        flags::get(s),
+        s.cpl,
+        describe_mode(cpu),
+        cpu.halted,
+        cpu.retired
+    );
+    for (name, seg) in ["ES", "CS", "SS", "DS", "FS", "GS"]
+        .iter()
+        .zip(s.seg.iter())
+    {
+        let _ = writeln!(
+            o,
+            "{name} ={:04x} base={:08x} limit={:08x} attr={:04x}",
+            seg.selector, seg.base, seg.limit, seg.attr
+        );
+    }
+    let _ = writeln!(
+        o,
+        "LDTR={:04x} TR={:04x} GDT={:08x}/{:x} IDT={:08x}/{:x}",
+        s.ldtr.selector, s.tr.selector, s.gdtr.base, s.gdtr.limit, s.idtr.base, s.idtr.limit
+    );
+    let _ = write!(
+        o,
+        "CR0={:08x} CR2={:08x} CR3={:08x} CR4={:08x} DR6={:08x} DR7={:08x}",
+        s.cr0, s.cr2, s.cr3, s.cr4, s.dr[6], s.dr[7]
+    );
+    o
+}

@@ -1,0 +1,91 @@
+//! The `rx86` command line (clap only; everything else lives in the library).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use rx86::machine::{load_rom, Config, Debugcon};
+use rx86::Machine;
+
+/// The demo guest that runs when rx86 is started without arguments.
+const DEMO_ROM: &[u8] = include_bytes!("../test-roms/demo.bin");
+
+#[derive(Parser)]
+#[command(
+    name = "rx86",
+    version,
+    about = "A pure-software 32-bit x86 PC emulator"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Boot a machine from a BIOS or test ROM.
+    Run(RunArgs),
+}
+
+#[derive(Parser)]
+struct RunArgs {
+    /// ROM image (64, 128 or 256 KiB) mapped below 4 GiB and 1 MiB; the CPU starts at
+    /// F000:FFF0. Without it, the built-in demo ROM runs.
+    #[arg(long, value_name = "FILE")]
+    bios: Option<PathBuf>,
+    /// Guest RAM in MiB.
+    #[arg(long, value_name = "MB", default_value_t = 128)]
+    memory: u32,
+    /// Debug console (port 0xE9): stdio, file:PATH or none.
+    #[arg(long, value_name = "TARGET", default_value = "stdio")]
+    debugcon: String,
+    /// Print every write to the POST-code ports 0x80 and 0x190 on stderr.
+    #[arg(long)]
+    post_codes: bool,
+    /// Stop after this many instructions (exit status 6).
+    #[arg(long, value_name = "N")]
+    max_instructions: Option<u64>,
+    /// Exit on a triple fault (status 4) instead of resetting.
+    #[arg(long)]
+    no_reboot: bool,
+    /// Print the CPU state on stderr when the run ends.
+    #[arg(long)]
+    dump_state: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let args = match cli.command {
+        Some(Command::Run(args)) => args,
+        None => RunArgs::parse_from(["rx86"]),
+    };
+    match run(args) {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            eprintln!("rx86: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: RunArgs) -> Result<i32, rx86::Error> {
+    let rom = match &args.bios {
+        Some(path) => load_rom(path)?,
+        None => DEMO_ROM.to_vec(),
+    };
+    let mut cfg = Config::new(rom);
+    cfg.memory_mb = args.memory;
+    cfg.debugcon = args.debugcon.parse::<Debugcon>()?;
+    cfg.post_codes = args.post_codes;
+    cfg.max_instructions = args.max_instructions;
+    cfg.no_reboot = args.no_reboot;
+    let mut machine = Machine::new(cfg)?;
+    let exit = machine.run();
+    if !matches!(exit, rx86::Exit::ExitDevice(_)) {
+        eprintln!("rx86: {}", exit.describe());
+    }
+    if args.dump_state {
+        eprintln!("{}", machine.dump_state());
+    }
+    Ok(exit.status())
+}

@@ -1,0 +1,175 @@
+//! The physical address space: RAM, the BIOS ROM (at the top of 4 GiB and aliased
+//! below 1 MiB, as on a PC), and unassigned space that reads as all ones. A20 masking
+//! is applied by the caller (`Mmu`) before addresses reach here.
+
+use memmap2::MmapMut;
+
+use crate::error::Error;
+
+/// Where a physical page lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Region {
+    /// RAM, at this byte offset into the RAM map.
+    Ram(usize),
+    /// ROM, at this byte offset into the ROM image: reads only.
+    Rom(usize),
+    /// Nothing: reads give all ones, writes are dropped.
+    Unassigned,
+}
+
+pub struct PhysMem {
+    ram: MmapMut,
+    ram_size: u32,
+    rom: MmapMut,
+    rom_len: u32,
+    /// Start of the ROM's alias below 1 MiB (its last 128 KiB, or all of a smaller image).
+    rom_low_base: u32,
+}
+
+/// Largest RAM we map: leaves the top 1 GiB for ROM and device memory.
+pub const MAX_RAM: u32 = 3 << 30;
+
+impl PhysMem {
+    /// Creates `ram_size` bytes of zeroed RAM and maps `rom` (if any) below 4 GiB.
+    pub fn new(ram_size: u32, rom: &[u8]) -> Result<Self, Error> {
+        if !(1 << 20..=MAX_RAM).contains(&ram_size) {
+            return Err(Error::MemorySize(ram_size >> 20));
+        }
+        let ram = MmapMut::map_anon(ram_size as usize).map_err(Error::Map)?;
+        let rom_len = rom.len() as u32;
+        let mut rom_map = MmapMut::map_anon(rom.len().max(4096)).map_err(Error::Map)?;
+        rom_map[..rom.len()].copy_from_slice(rom);
+        let alias = rom_len.min(128 << 10);
+        Ok(Self {
+            ram,
+            ram_size,
+            rom: rom_map,
+            rom_len,
+            rom_low_base: (1 << 20) - alias,
+        })
+    }
+
+    pub fn ram_size(&self) -> u32 {
+        self.ram_size
+    }
+
+    /// Classifies a physical address.
+    #[inline]
+    pub fn region(&self, pa: u32) -> Region {
+        if self.rom_len != 0 {
+            let high = 0u32.wrapping_sub(self.rom_len);
+            if pa >= high {
+                return Region::Rom((pa - high) as usize);
+            }
+            if pa >= self.rom_low_base && pa < 1 << 20 {
+                return Region::Rom((self.rom_len - ((1 << 20) - pa)) as usize);
+            }
+        }
+        if pa < self.ram_size {
+            Region::Ram(pa as usize)
+        } else {
+            Region::Unassigned
+        }
+    }
+
+    /// Host address of the 4 KiB page holding `pa`, and whether it may be written.
+    /// `None` for unassigned space.
+    #[inline]
+    pub fn host_page(&mut self, pa: u32) -> Option<(*mut u8, bool)> {
+        let page = pa & !0xfff;
+        match self.region(page) {
+            // SAFETY: `off` is inside the RAM map (region() checked it against ram_size,
+            // and ram_size is a multiple of 4 KiB).
+            Region::Ram(off) => Some((unsafe { self.ram.as_mut_ptr().add(off) }, true)),
+            // SAFETY: `off` is inside the ROM map (rom_len is a multiple of 4 KiB).
+            Region::Rom(off) => Some((unsafe { self.rom.as_mut_ptr().add(off) }, false)),
+            Region::Unassigned => None,
+        }
+    }
+
+    pub fn read_u8(&self, pa: u32) -> u8 {
+        match self.region(pa) {
+            Region::Ram(off) => self.ram[off],
+            Region::Rom(off) => self.rom[off],
+            Region::Unassigned => 0xff,
+        }
+    }
+
+    pub fn write_u8(&mut self, pa: u32, v: u8) {
+        match self.region(pa) {
+            Region::Ram(off) => self.ram[off] = v,
+            Region::Rom(_) => tracing::debug!(pa, "write to ROM dropped"),
+            Region::Unassigned => tracing::debug!(pa, "write to unassigned memory dropped"),
+        }
+    }
+
+    /// Little-endian dword read; may straddle regions byte by byte.
+    pub fn read_u32(&self, pa: u32) -> u32 {
+        if pa & 3 == 0 {
+            if let Region::Ram(off) = self.region(pa) {
+                return u32::from_le_bytes(self.ram[off..off + 4].try_into().expect("4 bytes"));
+            }
+        }
+        (0..4).fold(0, |v, i| {
+            v | (self.read_u8(pa.wrapping_add(i)) as u32) << (8 * i)
+        })
+    }
+
+    pub fn write_u32(&mut self, pa: u32, v: u32) {
+        for i in 0..4 {
+            self.write_u8(pa.wrapping_add(i), (v >> (8 * i)) as u8);
+        }
+    }
+
+    /// Copies `data` into physical memory (loaders and tests).
+    pub fn load(&mut self, pa: u32, data: &[u8]) {
+        for (i, b) in data.iter().enumerate() {
+            self.write_u8(pa.wrapping_add(i as u32), *b);
+        }
+    }
+
+    /// Reads `len` bytes of physical memory (tests and dumps).
+    pub fn dump(&self, pa: u32, len: usize) -> Vec<u8> {
+        (0..len)
+            .map(|i| self.read_u8(pa.wrapping_add(i as u32)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rom_is_mapped_high_and_aliased_low() {
+        let mut rom = vec![0u8; 64 << 10];
+        rom[0] = 0x11;
+        rom[0xfff0] = 0xea;
+        let mem = PhysMem::new(16 << 20, &rom).unwrap();
+        assert_eq!(mem.read_u8(0xffff_0000), 0x11);
+        assert_eq!(mem.read_u8(0xffff_fff0), 0xea);
+        assert_eq!(mem.read_u8(0xf0000), 0x11);
+        assert_eq!(mem.read_u8(0xffff0), 0xea);
+        assert_eq!(mem.region(0xeffff), Region::Ram(0xeffff));
+    }
+
+    #[test]
+    fn big_rom_aliases_its_last_128k() {
+        let mut rom = vec![0u8; 256 << 10];
+        rom[(128 << 10) + 5] = 0x42;
+        let mem = PhysMem::new(16 << 20, &rom).unwrap();
+        assert_eq!(mem.read_u8(0xe0005), 0x42);
+        assert_eq!(mem.read_u8(0xfffc_0000 + (128 << 10) + 5), 0x42);
+    }
+
+    #[test]
+    fn unassigned_reads_all_ones_and_rom_ignores_writes() {
+        let rom = vec![0u8; 64 << 10];
+        let mut mem = PhysMem::new(1 << 20, &rom).unwrap();
+        assert_eq!(mem.read_u32(0x4000_0000), 0xffff_ffff);
+        mem.write_u8(0xf0000, 7);
+        assert_eq!(mem.read_u8(0xf0000), 0);
+        mem.write_u32(0x1000, 0xdead_beef);
+        assert_eq!(mem.read_u32(0x1000), 0xdead_beef);
+    }
+}

@@ -1,0 +1,13 @@
+; demo: the built-in guest `rx86` runs without arguments.
+%include "inc/common.inc"
+[bits 16]
+org 0
+start:
+    cli
+    PUTS16 "rx86 demo ROM: real mode up, debug console works", 10
+    mov eax, 0x12345678
+    call rm_hex32
+    call rm_nl
+    EXIT 0
+%include "inc/print16.inc"
+ROM_FOOTER
