@@ -7,6 +7,7 @@ pub mod cpu;
 pub mod error;
 pub mod machine;
 pub mod mmu;
+pub mod oracle;
 
 pub use error::Error;
 pub use machine::{Config, Exit, Machine};

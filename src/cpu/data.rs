@@ -183,7 +183,7 @@ impl Cpu {
                 }
                 Ok(())
             }
-            Nop => Ok(()),
+            Nop | Pause => Ok(()),
             m if is_setcc(m) => {
                 let v = flags::cond(&self.s, cc_of(i)) as u32;
                 let loc = self.loc(i, 0);

@@ -26,6 +26,7 @@ impl Cpu {
     /// Delivers an exception raised by the current instruction (EIP at it for faults,
     /// after it for traps), escalating to #DF and shutdown per SDM Table 6-5.
     pub(crate) fn deliver_exception(&mut self, f: Fault, _trap: bool) {
+        self.last_exception = Some(f);
         let mut cur = f;
         for _ in 0..4 {
             if let Fault::Pf { addr, .. } = cur {

@@ -104,6 +104,8 @@ pub struct Cpu {
     pub(crate) dbg_active: bool,
     /// Print every instruction on stderr (RX86_TRACE=1).
     pub trace: bool,
+    /// The last exception delivered (or that caused a shutdown), for tests and dumps.
+    pub last_exception: Option<Fault>,
 }
 
 impl Cpu {
@@ -127,6 +129,7 @@ impl Cpu {
             pending_db: 0,
             dbg_active: false,
             trace: std::env::var_os("RX86_TRACE").is_some(),
+            last_exception: None,
         };
         cpu.reset();
         cpu
@@ -424,7 +427,7 @@ impl Cpu {
             | Sets | Setns | Setp | Setnp | Setl | Setge | Setle | Setg | Seto | Setno | Cmovb
             | Cmovae | Cmove | Cmovne | Cmovbe | Cmova | Cmovs | Cmovns | Cmovp | Cmovnp
             | Cmovl | Cmovge | Cmovle | Cmovg | Cmovo | Cmovno | Lds | Les | Lfs | Lgs | Lss
-            | Bound | Nop | Salc => self.data(i),
+            | Bound | Nop | Pause | Salc => self.data(i),
             Push | Pop | Pusha | Pushad | Popa | Popad | Pushf | Pushfd | Popf | Popfd | Enter
             | Leave => self.stack(i),
             Movsb | Movsw | Movsd | Stosb | Stosw | Stosd | Lodsb | Lodsw | Lodsd | Cmpsb

@@ -215,30 +215,23 @@ impl Cpu {
         let level = (i.immediate8_2nd() & 31) as u32;
         let s32 = self.stack32();
         let wrap = |v: u32| if s32 { v } else { v & 0xffff };
-        let mut sp = self.sp();
-        let mut writes: Vec<(u32, u32)> = Vec::with_capacity(level as usize + 2);
-        sp = wrap(sp.wrapping_sub(osz));
-        writes.push((sp, self.s.regs[EBP]));
+        // Writes happen in order and reads see them (the frame-pointer copies may read the
+        // EBP just pushed); ESP and EBP are committed only at the end.
+        let mut sp = wrap(self.sp().wrapping_sub(osz));
+        self.write_mem(SS, sp, osz, self.s.regs[EBP])?;
         let frame = sp;
         if level > 0 {
-            let mut bp = if s32 {
-                self.s.regs[EBP]
-            } else {
-                self.s.regs[EBP] & 0xffff
-            };
+            let mut bp = if s32 { self.s.regs[EBP] } else { self.s.regs[EBP] & 0xffff };
             for _ in 1..level {
                 bp = wrap(bp.wrapping_sub(osz));
                 let v = self.read_mem(SS, bp, osz)?;
                 sp = wrap(sp.wrapping_sub(osz));
-                writes.push((sp, v));
+                self.write_mem(SS, sp, osz, v)?;
             }
             sp = wrap(sp.wrapping_sub(osz));
-            writes.push((sp, frame));
+            self.write_mem(SS, sp, osz, frame)?;
         }
         let final_sp = wrap(sp.wrapping_sub(alloc));
-        for (off, v) in writes {
-            self.write_mem(SS, off, osz, v)?;
-        }
         self.set_reg(EBP, osz, false, frame);
         self.set_sp(final_sp);
         Ok(())

@@ -26,9 +26,8 @@ pub(crate) mod disasm;
 mod elf;
 pub mod gen;
 pub mod native;
-// The emulator side, written with the interpreter in `rx86.rs`; tests/oracle_rx86.rs needs:
-// mod rx86;
-// pub use rx86::Rx86Executor;
+mod rx86;
+pub use rx86::Rx86Executor;
 
 pub use analyze::{analyze, AState, Analysis};
 pub use native::NativeExecutor;
