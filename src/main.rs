@@ -25,6 +25,21 @@ struct Cli {
 enum Command {
     /// Boot a machine from a BIOS or test ROM.
     Run(RunArgs),
+    /// Compare the interpreter with the host CPU on random instruction sequences.
+    Oracle(OracleArgs),
+}
+
+#[derive(Parser)]
+struct OracleArgs {
+    /// Keep generating cases for this long.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    seconds: u64,
+    /// Stop after this many cases instead (or earlier, when the time is up).
+    #[arg(long, value_name = "N")]
+    cases: Option<u64>,
+    /// Generator seed; the same seed gives the same cases.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
 }
 
 #[derive(Parser)]
@@ -57,6 +72,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Run(args)) => args,
+        Some(Command::Oracle(args)) => return oracle(args),
         None => RunArgs::parse_from(["rx86"]),
     };
     match run(args) {
@@ -88,4 +104,25 @@ fn run(args: RunArgs) -> Result<i32, rx86::Error> {
         eprintln!("{}", machine.dump_state());
     }
     Ok(exit.status())
+}
+
+fn oracle(args: OracleArgs) -> ExitCode {
+    if !rx86::oracle::NativeExecutor::host_supported() {
+        eprintln!("rx86: the oracle needs an x86-64 Linux host that runs 32-bit ELF programs");
+        return ExitCode::from(2);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(args.seconds);
+    match rx86::oracle::campaign(args.seed, args.cases, Some(deadline)) {
+        Ok(c) => {
+            for r in &c.reports {
+                println!("{r}");
+            }
+            println!("{} cases, {} mismatches", c.cases, c.mismatches);
+            ExitCode::from(if c.mismatches == 0 { 0 } else { 1 })
+        }
+        Err(e) => {
+            eprintln!("rx86: oracle run failed: {e}");
+            ExitCode::from(2)
+        }
+    }
 }

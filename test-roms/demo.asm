@@ -4,6 +4,8 @@
 org 0
 start:
     cli
+    mov al, 0x42
+    out 0x80, al                ; POST code, shown by --post-codes
     PUTS16 "rx86 demo ROM: real mode up, debug console works", 10
     mov eax, 0x12345678
     call rm_hex32

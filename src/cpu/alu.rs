@@ -215,7 +215,7 @@ impl Cpu {
                 }
                 self.set_reg(EAX, 1, false, v);
                 let mut f = szp(v, 1);
-                f |= ncf as u32 * CF | naf as u32 * AF;
+                f |= (ncf as u32 * CF) | (naf as u32 * AF);
                 // OF is undefined; hardware reports the signed overflow of the adjustment.
                 if !sub && al & 0x80 == 0 && v & 0x80 != 0 || sub && al & 0x80 != 0 && v & 0x80 == 0
                 {

@@ -356,7 +356,7 @@ impl Cpu {
             self.s.seg[SS] = ss_cache;
             self.s.cpl = dpl;
             let res = (|| -> Res<()> {
-                let e = (nss & 0xfffc) as u16;
+                let e = nss & 0xfffc;
                 self.lin(SS, top, total, true).map_err(|_| Fault::Ss(e))?;
                 for (o, v) in &writes {
                     self.write_mem(SS, *o, gsz, *v)?;

@@ -91,7 +91,7 @@ pub fn sign_bit(size: u32) -> u32 {
 
 #[inline]
 fn parity(v: u32) -> bool {
-    (v as u8).count_ones() % 2 == 0
+    (v as u8).count_ones().is_multiple_of(2)
 }
 
 /// Records a lazily evaluated flag-writing operation.

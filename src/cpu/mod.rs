@@ -564,3 +564,11 @@ pub fn dump(cpu: &Cpu) -> String {
     );
     o
 }
+
+/// Re-derives what the CPU caches from its state (paging controls, debug enables) after
+/// the state was written from outside, e.g. by a test or a loader.
+pub fn resync(cpu: &mut Cpu) {
+    cpu.sync_paging();
+    cpu.mmu.write_cr3(cpu.s.cr3);
+    cpu.update_debug();
+}

@@ -65,7 +65,7 @@ impl Cpu {
                 } else {
                     (msb, msb ^ (res & (sb >> 1) != 0))
                 };
-                flags::set_masked(&mut self.s, CF | OF, cf as u32 * CF | of as u32 * OF);
+                flags::set_masked(&mut self.s, CF | OF, (cf as u32 * CF) | (of as u32 * OF));
             }
             _ => {
                 // RCL/RCR rotate through CF: a (bits+1)-wide rotation.
@@ -93,7 +93,7 @@ impl Cpu {
                 } else {
                     (res & sb != 0) ^ (res & (sb >> 1) != 0)
                 };
-                flags::set_masked(&mut self.s, CF | OF, cf as u32 * CF | of as u32 * OF);
+                flags::set_masked(&mut self.s, CF | OF, (cf as u32 * CF) | (of as u32 * OF));
             }
         }
         Ok(())
@@ -139,7 +139,7 @@ impl Cpu {
         flags::set_masked(
             &mut self.s,
             ARITH,
-            szp(res, size) | cf as u32 * CF | of as u32 * OF,
+            szp(res, size) | (cf as u32 * CF) | (of as u32 * OF),
         );
         Ok(())
     }

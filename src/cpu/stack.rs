@@ -221,7 +221,11 @@ impl Cpu {
         self.write_mem(SS, sp, osz, self.s.regs[EBP])?;
         let frame = sp;
         if level > 0 {
-            let mut bp = if s32 { self.s.regs[EBP] } else { self.s.regs[EBP] & 0xffff };
+            let mut bp = if s32 {
+                self.s.regs[EBP]
+            } else {
+                self.s.regs[EBP] & 0xffff
+            };
             for _ in 1..level {
                 bp = wrap(bp.wrapping_sub(osz));
                 let v = self.read_mem(SS, bp, osz)?;

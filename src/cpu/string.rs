@@ -34,12 +34,11 @@ impl Cpu {
         } else {
             size
         };
-        let budget = if !rep {
-            1
-        } else if self.s.eflags & TF != 0 {
-            1
-        } else {
+        // One iteration per step under TF: REP traps after each iteration.
+        let budget = if rep && self.s.eflags & TF == 0 {
             REP_CHUNK
+        } else {
+            1
         };
         let mut n = 0;
         loop {

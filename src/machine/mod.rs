@@ -184,9 +184,9 @@ impl Machine {
                 Step::Ran => {}
                 Step::Halted => {
                     // No interrupt controller yet: only a pending NMI/INTR can wake HLT.
-                    if !self.cpu.nmi_pending
-                        && !(self.cpu.intr && self.cpu.s.eflags & flags::IF != 0)
-                    {
+                    let wake = self.cpu.nmi_pending
+                        || (self.cpu.intr && self.cpu.s.eflags & flags::IF != 0);
+                    if !wake {
                         return Exit::HaltedForever;
                     }
                 }

@@ -191,7 +191,7 @@ impl Mmu {
         let pde = self.phys.read_u32(pde_addr);
         let fault = |present: bool| Fault::Pf {
             addr: lin,
-            code: (present as u32) * PF_P | (write as u32) * PF_W | (user as u32) * PF_U,
+            code: ((present as u32) * PF_P) | ((write as u32) * PF_W) | ((user as u32) * PF_U),
         };
         if pde & PG_P == 0 {
             return Err(fault(false));

@@ -227,3 +227,48 @@ pub fn compare(case: &Case, expected: &CaseState, got: &CaseState) -> Option<Str
     }
     Some(format!("{}{}", describe(case), diffs))
 }
+
+/// What a random-testing campaign found.
+#[derive(Debug, Default)]
+pub struct Campaign {
+    pub cases: u64,
+    pub mismatches: u64,
+    /// Readable reports of the first mismatches (at most 20).
+    pub reports: Vec<String>,
+}
+
+/// Runs generated cases natively and in rx86 in batches until `max_cases` have run or
+/// `deadline` passes, whichever comes first. Errors are host problems (the native
+/// runner could not start) or cases rx86 could not finish.
+pub fn campaign(
+    seed: u64,
+    max_cases: Option<u64>,
+    deadline: Option<std::time::Instant>,
+) -> Result<Campaign, String> {
+    const BATCH: u64 = 2000;
+    let mut native = NativeExecutor::new();
+    let mut emu = Rx86Executor::new();
+    let mut c = Campaign::default();
+    loop {
+        if max_cases.is_some_and(|m| c.cases >= m)
+            || deadline.is_some_and(|d| std::time::Instant::now() >= d)
+        {
+            return Ok(c);
+        }
+        let n = max_cases.map_or(BATCH, |m| BATCH.min(m - c.cases)) as usize;
+        let cases = gen::generate_batch(seed, c.cases, n);
+        let expected = native.run_batch(&cases)?;
+        let got = emu.run_batch(&cases)?;
+        for (k, ((case, e), g)) in cases.iter().zip(&expected).zip(&got).enumerate() {
+            if let Some(d) = compare(case, e, g) {
+                c.mismatches += 1;
+                if c.reports.len() < 20 {
+                    let index = c.cases + k as u64;
+                    c.reports
+                        .push(format!("seed {seed:#x} index {index}:\n{d}"));
+                }
+            }
+        }
+        c.cases += n as u64;
+    }
+}

@@ -75,7 +75,10 @@ impl Rx86Executor {
                 }
             }
             if let Some(f) = cpu.last_exception {
-                return Err(format!("{}: exception {:?} at {:#x}", case.name, f, cpu.s.eip));
+                return Err(format!(
+                    "{}: exception {:?} at {:#x}",
+                    case.name, f, cpu.s.eip
+                ));
             }
             if cpu.retired - start > MAX_STEPS {
                 return Err(format!("{}: did not reach its end", case.name));
@@ -93,7 +96,10 @@ impl Executor for Rx86Executor {
     fn run_batch(&mut self, cases: &[Case]) -> Result<Vec<CaseState>, String> {
         cases
             .iter()
-            .map(|c| self.run_case(c).map_err(|e| format!("{e}\n{}", super::describe(c))))
+            .map(|c| {
+                self.run_case(c)
+                    .map_err(|e| format!("{e}\n{}", super::describe(c)))
+            })
             .collect()
     }
 }
