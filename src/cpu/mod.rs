@@ -106,6 +106,27 @@ pub struct Cpu {
     pub trace: bool,
     /// The last exception delivered (or that caused a shutdown), for tests and dumps.
     pub last_exception: Option<Fault>,
+    /// Decoded instructions by linear address, re-validated against memory on each use.
+    dcache: Box<[Decoded]>,
+}
+
+/// One decoded-instruction cache entry.
+#[derive(Clone, Copy, Default)]
+struct Decoded {
+    lin: u32,
+    eip: u32,
+    code32: bool,
+    /// The instruction's bytes (little-endian, zero past its length) and their mask.
+    bytes: u128,
+    mask: u128,
+    instr: Instruction,
+}
+
+const DECODE_SLOTS: usize = 4096;
+
+#[inline]
+fn decode_slot(lin: u32) -> usize {
+    ((lin ^ (lin >> 12)) as usize) & (DECODE_SLOTS - 1)
 }
 
 impl Cpu {
@@ -130,6 +151,7 @@ impl Cpu {
             dbg_active: false,
             trace: std::env::var_os("RX86_TRACE").is_some(),
             last_exception: None,
+            dcache: vec![Decoded::default(); DECODE_SLOTS].into_boxed_slice(),
         };
         cpu.reset();
         cpu
@@ -321,12 +343,59 @@ impl Cpu {
         false
     }
 
-    /// Fetches and decodes the instruction at CS:EIP.
+    /// Fetches and decodes the instruction at CS:EIP, through the decoded-instruction
+    /// cache when the bytes in memory are still the ones decoded.
     fn fetch(&mut self) -> Res<Instruction> {
         let cs = self.s.seg[CS];
         let eip = self.s.eip;
         let lin = cs.base.wrapping_add(eip);
         let user = self.user();
+        let code32 = self.code32();
+        let slot = decode_slot(lin);
+        if let Some((p, avail)) = self.mmu.code_ptr(lin, user) {
+            let e = &self.dcache[slot];
+            let len = e.instr.len();
+            if e.lin == lin && e.eip == eip && e.code32 == code32 && len <= avail && len > 0 {
+                let same = if avail >= 16 {
+                    // SAFETY: `code_ptr` returned a pointer into a mapped host page with
+                    // at least 16 readable bytes after it.
+                    let now = unsafe { (p as *const u128).read_unaligned() };
+                    (now ^ e.bytes) & e.mask == 0
+                } else {
+                    // SAFETY: as above, with `avail >= len` readable bytes.
+                    let now = unsafe { std::slice::from_raw_parts(p, len) };
+                    now == &e.bytes.to_le_bytes()[..len]
+                };
+                if same {
+                    if eip as u64 + len as u64 - 1 > cs.limit as u64 {
+                        return Err(Fault::Gp(0));
+                    }
+                    return Ok(e.instr);
+                }
+            }
+            if avail >= 15 {
+                // SAFETY: as above, with at least 15 readable bytes in the page.
+                let bytes = unsafe { std::slice::from_raw_parts(p, 15) };
+                let bitness = if code32 { 32 } else { 16 };
+                let mut dec = Decoder::with_ip(bitness, bytes, eip as u64, DecoderOptions::NONE);
+                let instr = dec.decode();
+                if !instr.is_invalid() {
+                    let e = &mut self.dcache[slot];
+                    e.lin = lin;
+                    e.eip = eip;
+                    e.code32 = code32;
+                    let mut raw = [0u8; 16];
+                    raw[..instr.len()].copy_from_slice(&bytes[..instr.len()]);
+                    e.bytes = u128::from_le_bytes(raw);
+                    e.mask = u128::MAX >> (128 - 8 * instr.len());
+                    e.instr = instr;
+                    if eip as u64 + instr.len() as u64 - 1 > cs.limit as u64 {
+                        return Err(Fault::Gp(0));
+                    }
+                    return Ok(instr);
+                }
+            }
+        }
         let mut buf = [0u8; 32];
         let mut first = [0u8; 16];
         let n = self.mmu.fetch_page(lin, user, &mut first)?;
@@ -571,4 +640,55 @@ pub fn resync(cpu: &mut Cpu) {
     cpu.sync_paging();
     cpu.mmu.write_cr3(cpu.s.cr3);
     cpu.update_debug();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mmu::PhysMem;
+
+    fn real_mode_cpu(code: &[u8]) -> Cpu {
+        let mut cpu = Cpu::new(
+            Mmu::new(PhysMem::new(1 << 20, &[]).unwrap()),
+            PortBus::new(),
+        );
+        cpu.s.seg[CS] = Segment {
+            selector: 0,
+            attr: 0x9b,
+            base: 0,
+            limit: 0xffff,
+        };
+        cpu.s.eip = 0x7c00;
+        cpu.mmu.phys.load(0x7c00, code);
+        cpu
+    }
+
+    #[test]
+    fn rewritten_code_is_decoded_again() {
+        // mov ax, 0x1111 ; then the guest rewrites the immediate through a store:
+        // mov byte [0x7c02], 0x22 ; jmp 0x7c00
+        let mut cpu = real_mode_cpu(&[0xb8, 0x11, 0x11, 0xc6, 0x06, 0x02, 0x7c, 0x22, 0xeb, 0xf6]);
+        for _ in 0..3 {
+            assert_eq!(cpu.step(), Step::Ran);
+        }
+        assert_eq!(cpu.s.regs[0] & 0xffff, 0x1111);
+        assert_eq!(cpu.s.eip, 0x7c00);
+        assert_eq!(cpu.step(), Step::Ran);
+        assert_eq!(
+            cpu.s.regs[0] & 0xffff,
+            0x2211,
+            "the modified instruction ran"
+        );
+    }
+
+    #[test]
+    fn instruction_beyond_cs_limit_faults_even_when_cached() {
+        let mut cpu = real_mode_cpu(&[0x90, 0x90]);
+        assert_eq!(cpu.step(), Step::Ran);
+        cpu.s.eip = 0x7c00;
+        cpu.s.seg[CS].limit = 0x7c00 - 1;
+        cpu.s.idtr.limit = 0; // make the #GP visible as a shutdown
+        assert_eq!(cpu.step(), Step::Shutdown);
+        assert_eq!(cpu.last_exception, Some(Fault::Gp(0)));
+    }
 }

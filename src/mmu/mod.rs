@@ -365,6 +365,19 @@ impl Mmu {
         Ok(())
     }
 
+    /// Host pointer to `lin` and the bytes left in its page, when the shadow TLB grants a
+    /// read at this privilege (the decoded-instruction cache checks code through this).
+    #[inline]
+    pub fn code_ptr(&self, lin: u32, user: bool) -> Option<(*const u8, usize)> {
+        let e = self.tlb[(lin >> 12) as usize];
+        if e & perm_bit(false, user) != 0 {
+            let off = (lin & 0xfff) as usize;
+            Some((((e & tlb::PAGE_MASK) + off) as *const u8, 0x1000 - off))
+        } else {
+            None
+        }
+    }
+
     /// Bytes at `lin` for instruction fetch, up to the end of its page: a slice of host
     /// memory when the page is RAM/ROM, or a copy for unassigned space.
     pub fn fetch_page(&mut self, lin: u32, user: bool, buf: &mut [u8; 16]) -> Res<usize> {
