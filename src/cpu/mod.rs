@@ -682,6 +682,35 @@ mod tests {
     }
 
     #[test]
+    fn intr_wakes_hlt_through_the_ivt_and_nmi_wins() {
+        // sti ; hlt ; (handler for vector 0x20 at 0:0x8000 and NMI at 0:0x9000: hlt)
+        let mut cpu = real_mode_cpu(&[0xfb, 0xf4]);
+        cpu.s.seg[jit::abi::SS].base = 0;
+        cpu.s.regs[jit::abi::ESP] = 0x6000;
+        cpu.mmu.phys.load(0x20 * 4, &[0x00, 0x80, 0x00, 0x00]);
+        cpu.mmu.phys.load(2 * 4, &[0x00, 0x90, 0x00, 0x00]);
+        cpu.mmu.phys.load(0x8000, &[0xf4]);
+        cpu.mmu.phys.load(0x9000, &[0xf4]);
+        assert_eq!(cpu.step(), Step::Ran); // sti
+        assert_eq!(cpu.step(), Step::Halted);
+        assert_eq!(cpu.step(), Step::Halted, "nothing pending: stays halted");
+        cpu.intr = true;
+        cpu.intr_vector = 0x20;
+        assert_eq!(cpu.step(), Step::Ran, "INTR delivered");
+        assert_eq!(cpu.s.eip, 0x8000);
+        assert_eq!(cpu.s.eflags & flags::IF, 0, "IF cleared on entry");
+        // Return frame: IP after HLT, CS, FLAGS with IF set.
+        assert_eq!(
+            cpu.mmu.phys.dump(0x6000 - 6, 6),
+            vec![0x02, 0x7c, 0, 0, 0x02, 0x02]
+        );
+        // With IF clear, an NMI still gets through.
+        cpu.nmi_pending = true;
+        assert_eq!(cpu.step(), Step::Ran);
+        assert_eq!(cpu.s.eip, 0x9000);
+    }
+
+    #[test]
     fn instruction_beyond_cs_limit_faults_even_when_cached() {
         let mut cpu = real_mode_cpu(&[0x90, 0x90]);
         assert_eq!(cpu.step(), Step::Ran);
