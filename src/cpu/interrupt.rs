@@ -25,7 +25,7 @@ pub(crate) enum IntKind {
 impl Cpu {
     /// Delivers an exception raised by the current instruction (EIP at it for faults,
     /// after it for traps), escalating to #DF and shutdown per SDM Table 6-5.
-    pub(crate) fn deliver_exception(&mut self, f: Fault, _trap: bool) {
+    pub(crate) fn deliver_exception(&mut self, f: Fault) {
         self.last_exception = Some(f);
         let mut cur = f;
         for _ in 0..4 {
@@ -58,7 +58,7 @@ impl Cpu {
         let eip = self.s.eip;
         match self.interrupt(v, IntKind::External, eip) {
             Ok(()) => self.s.eip = self.next_eip,
-            Err(f) => self.deliver_exception(f, false),
+            Err(f) => self.deliver_exception(f),
         }
     }
 

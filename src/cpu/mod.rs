@@ -272,7 +272,7 @@ impl Cpu {
             let hits = self.breakpoint_hits(lin, 1, BreakKind::Exec);
             if hits != 0 {
                 self.s.dr[6] = (self.s.dr[6] & !0xf) | hits;
-                self.deliver_exception(Fault::Db, false);
+                self.deliver_exception(Fault::Db);
                 return if self.shutdown {
                     Step::Shutdown
                 } else {
@@ -303,7 +303,7 @@ impl Cpu {
                 }
                 if db != 0 {
                     self.s.dr[6] = (self.s.dr[6] & !0xf) | db;
-                    self.deliver_exception(Fault::Db, true);
+                    self.deliver_exception(Fault::Db);
                 }
                 if self.halt_now {
                     self.halt_now = false;
@@ -312,7 +312,7 @@ impl Cpu {
             }
             Err(f) => {
                 self.shadow_next = false;
-                self.deliver_exception(f, false);
+                self.deliver_exception(f);
             }
         }
         if self.shutdown {

@@ -553,7 +553,7 @@ impl Cpu {
         let cs = (self.s.sysenter_cs & 0xfffc) as u16;
         flags::set_masked(&mut self.s, VM | IF | RF, 0);
         self.s.seg[CS] = Self::flat(cs, true, 0);
-        self.s.seg[SS] = Self::flat(cs + 8, false, 0);
+        self.s.seg[SS] = Self::flat(cs.wrapping_add(8), false, 0);
         self.s.cpl = 0;
         self.s.regs[ESP] = self.s.sysenter_esp;
         self.next_eip = self.s.sysenter_eip;
@@ -565,8 +565,8 @@ impl Cpu {
             return Err(Fault::Gp(0));
         }
         let base = self.s.sysenter_cs as u16;
-        self.s.seg[CS] = Self::flat((base + 16) | 3, true, 3);
-        self.s.seg[SS] = Self::flat((base + 24) | 3, false, 3);
+        self.s.seg[CS] = Self::flat(base.wrapping_add(16) | 3, true, 3);
+        self.s.seg[SS] = Self::flat(base.wrapping_add(24) | 3, false, 3);
         self.s.cpl = 3;
         self.s.regs[ESP] = self.s.regs[ECX];
         self.next_eip = self.s.regs[EDX];

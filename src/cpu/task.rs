@@ -124,27 +124,35 @@ impl Cpu {
             ofl &= !NT;
         }
         if old32 {
-            self.write_sys(old.base + tss32::EIP, 4, ret)?;
-            self.write_sys(old.base + tss32::EFLAGS, 4, ofl)?;
+            self.write_sys(old.base.wrapping_add(tss32::EIP), 4, ret)?;
+            self.write_sys(old.base.wrapping_add(tss32::EFLAGS), 4, ofl)?;
             for k in 0..8 {
-                self.write_sys(old.base + tss32::EAX + 4 * k as u32, 4, self.s.regs[k])?;
+                self.write_sys(
+                    old.base.wrapping_add(tss32::EAX + 4 * k as u32),
+                    4,
+                    self.s.regs[k],
+                )?;
             }
             for k in 0..6 {
                 self.write_sys(
-                    old.base + tss32::ES + 4 * k as u32,
+                    old.base.wrapping_add(tss32::ES + 4 * k as u32),
                     2,
                     self.s.seg[k].selector as u32,
                 )?;
             }
         } else {
-            self.write_sys(old.base + tss16::IP, 2, ret)?;
-            self.write_sys(old.base + tss16::FLAGS, 2, ofl)?;
+            self.write_sys(old.base.wrapping_add(tss16::IP), 2, ret)?;
+            self.write_sys(old.base.wrapping_add(tss16::FLAGS), 2, ofl)?;
             for k in 0..8 {
-                self.write_sys(old.base + tss16::AX + 2 * k as u32, 2, self.s.regs[k])?;
+                self.write_sys(
+                    old.base.wrapping_add(tss16::AX + 2 * k as u32),
+                    2,
+                    self.s.regs[k],
+                )?;
             }
             for k in 0..4 {
                 self.write_sys(
-                    old.base + tss16::ES + 2 * k as u32,
+                    old.base.wrapping_add(tss16::ES + 2 * k as u32),
                     2,
                     self.s.seg[k].selector as u32,
                 )?;
