@@ -16,24 +16,21 @@ impl Cpu {
         use Mnemonic::*;
         let osz = self.opsize(i);
         match i.mnemonic() {
-            Jmp => match i.op0_kind() {
-                OpKind::NearBranch16 | OpKind::NearBranch32 => {
-                    self.jump_near(i.near_branch_target() as u32, osz)
+            Jmp | Call => {
+                let call = i.mnemonic() == Call;
+                if let Some((sel, off)) = self.far_target(i, osz)? {
+                    return self.far_jump(sel, off, osz, call);
                 }
-                OpKind::FarBranch16 | OpKind::FarBranch32 => {
-                    self.far_jump(i.far_branch_selector(), far_offset(i), osz, false)
+                let target = match i.op0_kind() {
+                    OpKind::NearBranch16 | OpKind::NearBranch32 => i.near_branch_target() as u32,
+                    _ => self.read_op(i, 0, osz)?,
+                };
+                if call {
+                    self.call_near(target, osz)
+                } else {
+                    self.jump_near(target, osz)
                 }
-                OpKind::Memory if i.is_jmp_far_indirect() => {
-                    let (seg, off) = self.ea(i);
-                    let target = self.read_mem(seg, off, osz)?;
-                    let sel = self.read_mem(seg, off.wrapping_add(osz), 2)? as u16;
-                    self.far_jump(sel, target, osz, false)
-                }
-                _ => {
-                    let t = self.read_op(i, 0, osz)?;
-                    self.jump_near(t, osz)
-                }
-            },
+            }
             Ja | Jae | Jb | Jbe | Je | Jne | Jg | Jge | Jl | Jle | Jo | Jno | Jp | Jnp | Js
             | Jns => {
                 if flags::cond(&self.s, super::data::cc_of(i)) {
@@ -73,24 +70,6 @@ impl Cpu {
                 }
                 Ok(())
             }
-            Call => match i.op0_kind() {
-                OpKind::NearBranch16 | OpKind::NearBranch32 => {
-                    self.call_near(i.near_branch_target() as u32, osz)
-                }
-                OpKind::FarBranch16 | OpKind::FarBranch32 => {
-                    self.far_jump(i.far_branch_selector(), far_offset(i), osz, true)
-                }
-                OpKind::Memory if i.is_call_far_indirect() => {
-                    let (seg, off) = self.ea(i);
-                    let target = self.read_mem(seg, off, osz)?;
-                    let sel = self.read_mem(seg, off.wrapping_add(osz), 2)? as u16;
-                    self.far_jump(sel, target, osz, true)
-                }
-                _ => {
-                    let t = self.read_op(i, 0, osz)?;
-                    self.call_near(t, osz)
-                }
-            },
             Ret => {
                 let target = self.peek(0, osz)?;
                 let target = if osz == 2 { target & 0xffff } else { target };
@@ -138,6 +117,23 @@ impl Cpu {
             }
             Iret | Iretd => self.iret(osz),
             _ => Err(Fault::Ud),
+        }
+    }
+
+    /// The selector:offset of a far JMP/CALL (direct, or m16:16/m16:32), or None for a
+    /// near one.
+    fn far_target(&mut self, i: &Instruction, osz: u32) -> Res<Option<(u16, u32)>> {
+        match i.op0_kind() {
+            OpKind::FarBranch16 | OpKind::FarBranch32 => {
+                Ok(Some((i.far_branch_selector(), far_offset(i))))
+            }
+            OpKind::Memory if i.is_jmp_far_indirect() || i.is_call_far_indirect() => {
+                let (seg, off) = self.ea(i);
+                let target = self.read_mem(seg, off, osz)?;
+                let sel = self.read_mem(seg, off.wrapping_add(osz), 2)? as u16;
+                Ok(Some((sel, target)))
+            }
+            _ => Ok(None),
         }
     }
 
