@@ -48,25 +48,26 @@ impl Cpu {
                     }
                 };
                 let mask = if a32 { u32::MAX } else { 0xffff };
-                let take = if matches!(i.mnemonic(), Jcxz | Jecxz) {
-                    self.s.regs[ECX] & mask == 0
-                } else {
-                    let c = (self.s.regs[ECX] & mask).wrapping_sub(1) & mask;
-                    let target = i.near_branch_target() as u32;
-                    let taken = c != 0
-                        && match i.mnemonic() {
+                let count = self.s.regs[ECX] & mask;
+                // LOOPcc decrements the count; the jump (with its CS-limit check) comes
+                // first so that a fault leaves ECX as it was.
+                let (take, new_count) = match i.mnemonic() {
+                    Jcxz | Jecxz => (count == 0, None),
+                    m => {
+                        let c = count.wrapping_sub(1) & mask;
+                        let cond = match m {
                             Loope => flags::zf(&self.s),
                             Loopne => !flags::zf(&self.s),
                             _ => true,
                         };
-                    if taken {
-                        self.check_cs_limit(target)?;
+                        (c != 0 && cond, Some(c))
                     }
-                    self.s.regs[ECX] = (self.s.regs[ECX] & !mask) | c;
-                    taken
                 };
                 if take {
                     self.jump_near(i.near_branch_target() as u32, osz)?;
+                }
+                if let Some(c) = new_count {
+                    self.s.regs[ECX] = (self.s.regs[ECX] & !mask) | c;
                 }
                 Ok(())
             }

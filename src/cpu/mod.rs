@@ -367,10 +367,8 @@ impl Cpu {
                     now == &e.bytes.to_le_bytes()[..len]
                 };
                 if same {
-                    if eip as u64 + len as u64 - 1 > cs.limit as u64 {
-                        return Err(Fault::Gp(0));
-                    }
-                    return Ok(e.instr);
+                    let instr = e.instr;
+                    return within_cs(&cs, eip, &instr).map(|()| instr);
                 }
             }
             if avail >= 15 {
@@ -389,10 +387,7 @@ impl Cpu {
                     e.bytes = u128::from_le_bytes(raw);
                     e.mask = u128::MAX >> (128 - 8 * instr.len());
                     e.instr = instr;
-                    if eip as u64 + instr.len() as u64 - 1 > cs.limit as u64 {
-                        return Err(Fault::Gp(0));
-                    }
-                    return Ok(instr);
+                    return within_cs(&cs, eip, &instr).map(|()| instr);
                 }
             }
         }
@@ -416,7 +411,7 @@ impl Cpu {
                 Err(f) => second_fault = Some(f),
             }
         }
-        let bitness = if self.code32() { 32 } else { 16 };
+        let bitness = if code32 { 32 } else { 16 };
         let mut dec = Decoder::with_ip(
             bitness,
             &buf[..len.min(15)],
@@ -446,19 +441,13 @@ impl Cpu {
             }
             return Err(Fault::Ud);
         }
-        // The whole instruction must lie inside CS (SDM Vol. 3A §5.3).
-        let last = eip as u64 + instr.len() as u64 - 1;
-        if last > cs.limit as u64 {
-            return Err(Fault::Gp(0));
-        }
-        Ok(instr)
+        within_cs(&cs, eip, &instr).map(|()| instr)
     }
 
     /// Executes the instruction at CS:EIP, committing EIP on success.
     fn exec_one(&mut self) -> Res<()> {
         let instr = self.fetch()?;
         if self.trace {
-            tracing::trace!(cs = self.s.seg[CS].selector, eip = self.s.eip, code = ?instr.code(), "exec");
             eprintln!(
                 "{:04x}:{:08x} {:?}",
                 self.s.seg[CS].selector,
@@ -562,6 +551,16 @@ impl Cpu {
             }
         }
         hits
+    }
+}
+
+/// The whole instruction must lie inside CS (SDM Vol. 3A §5.3): #GP(0) otherwise.
+#[inline]
+fn within_cs(cs: &Segment, eip: u32, i: &Instruction) -> Res<()> {
+    if eip as u64 + i.len() as u64 - 1 > cs.limit as u64 {
+        Err(Fault::Gp(0))
+    } else {
+        Ok(())
     }
 }
 

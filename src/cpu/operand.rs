@@ -74,30 +74,33 @@ impl Cpu {
         self.set_reg(n, r.size() as u32, high, v);
     }
 
+    /// True if the instruction's memory operand uses 16-bit addressing: the base (or
+    /// index) register size tells, or, for a bare displacement, its width.
+    pub(crate) fn addr16(&self, i: &Instruction) -> bool {
+        let (b, x) = (i.memory_base(), i.memory_index());
+        if b != Register::None {
+            b.is_gpr16()
+        } else if x != Register::None {
+            x.is_gpr16()
+        } else {
+            i.memory_displ_size() == 2
+        }
+    }
+
     /// The effective address (segment, offset) of the instruction's memory operand.
+    /// XLAT's index is AL, zero-extended like any register.
     pub(crate) fn ea(&self, i: &Instruction) -> (usize, u32) {
         let base = i.memory_base();
         let index = i.memory_index();
         let mut off = i.memory_displacement32();
-        let mut addr16 = false;
         if base != Register::None {
-            addr16 = base.is_gpr16();
             off = off.wrapping_add(self.read_gpr(base));
         }
         if index != Register::None {
-            if !index.is_gpr8() {
-                addr16 = index.is_gpr16();
-            }
-            off =
-                off.wrapping_add(self.read_gpr(index) << (i.memory_index_scale().trailing_zeros()));
+            let scaled = self.read_gpr(index) << i.memory_index_scale().trailing_zeros();
+            off = off.wrapping_add(scaled);
         }
-        if base == Register::None && index == Register::None {
-            addr16 = i.memory_displ_size() == 2;
-        } else if index.is_gpr8() && base != Register::None {
-            // XLAT: [EBX + AL] or [BX + AL]
-            addr16 = base.is_gpr16();
-        }
-        if addr16 {
+        if self.addr16(i) {
             off &= 0xffff;
         }
         (sreg(i.memory_segment()), off)

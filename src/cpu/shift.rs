@@ -180,19 +180,6 @@ impl Cpu {
         Ok(())
     }
 
-    /// True if the instruction's memory operand uses 16-bit addressing.
-    pub(crate) fn addr16(&self, i: &Instruction) -> bool {
-        let b = i.memory_base();
-        let x = i.memory_index();
-        if b != iced_x86::Register::None {
-            b.is_gpr16()
-        } else if x != iced_x86::Register::None {
-            x.is_gpr16()
-        } else {
-            i.memory_displ_size() == 2
-        }
-    }
-
     /// BSF BSR: a zero source sets ZF and leaves the destination unchanged.
     pub(super) fn bit_scan(&mut self, i: &Instruction) -> Res<()> {
         let size = self.op_size(i, 0);
