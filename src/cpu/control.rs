@@ -328,50 +328,10 @@ impl Cpu {
                 };
                 params.push(self.read_mem(SS, off, gsz)?);
             }
-            let ss32 = ss_cache.attr & attr::DB != 0;
-            let wrap = |v: u32| if ss32 { v } else { v & 0xffff };
-            let total = (4 + nparams) * gsz;
-            let top = wrap(nesp.wrapping_sub(total));
-            let mut writes = Vec::new();
-            let mut sp = nesp;
-            for v in [old_ss.selector as u32, old_esp] {
-                sp = wrap(sp.wrapping_sub(gsz));
-                writes.push((sp, v));
-            }
-            for v in params.iter().rev() {
-                sp = wrap(sp.wrapping_sub(gsz));
-                writes.push((sp, *v));
-            }
-            for v in [self.s.seg[CS].selector as u32, self.next_eip] {
-                sp = wrap(sp.wrapping_sub(gsz));
-                writes.push((sp, v));
-            }
-            debug_assert_eq!(sp, top);
-            // Stack faults here are #SS(new SS) per the manual.
-            let saved_ss = self.s.seg[SS];
-            let saved_cpl = self.s.cpl;
-            self.s.seg[SS] = ss_cache;
-            self.s.cpl = dpl;
-            let res = (|| -> Res<()> {
-                let e = nss & 0xfffc;
-                self.lin(SS, top, total, true).map_err(|_| Fault::Ss(e))?;
-                for (o, v) in &writes {
-                    self.write_mem(SS, *o, gsz, *v)?;
-                }
-                Ok(())
-            })();
-            if let Err(f) = res {
-                self.s.seg[SS] = saved_ss;
-                self.s.cpl = saved_cpl;
-                return Err(f);
-            }
-            let nss_desc = self.read_desc(nss, Fault::Ts)?;
-            self.touch_desc(nss, nss_desc)?;
-            self.s.regs[jit::abi::ESP] = if ss32 {
-                top
-            } else {
-                (self.s.regs[jit::abi::ESP] & !0xffff) | top
-            };
+            let mut vals = vec![old_ss.selector as u32, old_esp];
+            vals.extend(params.iter().rev());
+            vals.extend([self.s.seg[CS].selector as u32, self.next_eip]);
+            self.switch_to_inner_stack(nss, ss_cache, nesp, dpl, &vals, gsz, 0)?;
             self.touch_desc(tsel, t)?;
             self.set_cs(tsel, t, dpl);
             self.next_eip = off;
@@ -381,6 +341,52 @@ impl Cpu {
         self.touch_desc(tsel, t)?;
         self.set_cs(tsel, t, cpl);
         self.next_eip = off;
+        Ok(())
+    }
+
+    /// Pushes `vals` (the first at the highest address) onto the inner stack `nss:nesp`
+    /// of privilege `dpl` and makes it current, with CPL = `dpl` and VM clear. A stack
+    /// fault is #SS(new SS | `ext`), and leaves the old stack, CPL and VM in place.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn switch_to_inner_stack(
+        &mut self,
+        nss: u16,
+        ss_cache: Segment,
+        nesp: u32,
+        dpl: u32,
+        vals: &[u32],
+        size: u32,
+        ext: u16,
+    ) -> Res<()> {
+        let ss32 = ss_cache.attr & attr::DB != 0;
+        let wrap = |v: u32| if ss32 { v } else { v & 0xffff };
+        let total = vals.len() as u32 * size;
+        let top = wrap(nesp.wrapping_sub(total));
+        let saved = (self.s.seg[SS], self.s.cpl, self.s.eflags & VM);
+        self.s.seg[SS] = ss_cache;
+        self.s.cpl = dpl;
+        self.s.eflags &= !VM;
+        let res = (|| -> Res<()> {
+            self.lin(SS, top, total, true)
+                .map_err(|_| Fault::Ss((nss & 0xfffc) | ext))?;
+            let mut sp = nesp;
+            for v in vals {
+                sp = wrap(sp.wrapping_sub(size));
+                self.write_mem(SS, sp, size, *v)?;
+            }
+            let d = self.read_desc(nss, Fault::Ts)?;
+            self.touch_desc(nss, d)
+        })();
+        if let Err(f) = res {
+            (self.s.seg[SS], self.s.cpl) = (saved.0, saved.1);
+            self.s.eflags |= saved.2;
+            return Err(f);
+        }
+        self.s.regs[jit::abi::ESP] = if ss32 {
+            top
+        } else {
+            (self.s.regs[jit::abi::ESP] & !0xffff) | top
+        };
         Ok(())
     }
 

@@ -5,7 +5,7 @@ use jit::abi::{Segment, CS, DS, ES, ESP, FS, GS, SS};
 
 use super::fault::{Fault, Res};
 use super::flags::{self, AC, IF, NT, RF, TF, VM};
-use super::seg::{attr, systype};
+use super::seg::systype;
 use super::task::TaskReason;
 use super::Cpu;
 
@@ -160,38 +160,7 @@ impl Cpu {
             if let Some(code) = err {
                 vals.push(code);
             }
-            let ss32 = ss_cache.attr & attr::DB != 0;
-            let wrap = |x: u32| if ss32 { x } else { x & 0xffff };
-            let total = vals.len() as u32 * sz;
-            let top = wrap(nesp.wrapping_sub(total));
-            let saved_ss = self.s.seg[SS];
-            let saved_cpl = self.s.cpl;
-            let saved_vm = self.s.eflags & VM;
-            self.s.seg[SS] = ss_cache;
-            self.s.cpl = dpl;
-            self.s.eflags &= !VM;
-            let e = nss & 0xfffc;
-            let res = (|| -> Res<()> {
-                self.lin(SS, top, total, true)
-                    .map_err(|_| Fault::Ss(e | ext))?;
-                let mut sp = nesp;
-                for x in &vals {
-                    sp = wrap(sp.wrapping_sub(sz));
-                    self.write_mem(SS, sp, sz, *x)?;
-                }
-                Ok(())
-            })();
-            if let Err(f) = res {
-                self.s.seg[SS] = saved_ss;
-                self.s.cpl = saved_cpl;
-                self.s.eflags |= saved_vm;
-                return Err(f);
-            }
-            self.s.regs[ESP] = if ss32 {
-                top
-            } else {
-                (self.s.regs[ESP] & !0xffff) | top
-            };
+            self.switch_to_inner_stack(nss, ss_cache, nesp, dpl, &vals, sz, ext)?;
             if from_v86 {
                 for seg in [GS, FS, DS, ES] {
                     self.s.seg[seg] = Segment::default();
