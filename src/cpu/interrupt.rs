@@ -26,6 +26,11 @@ impl Cpu {
     /// Delivers an exception raised by the current instruction (EIP at it for faults,
     /// after it for traps), escalating to #DF and shutdown per SDM Table 6-5.
     pub(crate) fn deliver_exception(&mut self, f: Fault) {
+        self.deliver_exception_chain(f);
+        self.push_rf = false;
+    }
+
+    fn deliver_exception_chain(&mut self, f: Fault) {
         self.last_exception = Some(f);
         let mut cur = f;
         for _ in 0..4 {
@@ -60,6 +65,7 @@ impl Cpu {
             Ok(()) => self.s.eip = self.next_eip,
             Err(f) => self.deliver_exception(f),
         }
+        self.push_rf = false;
     }
 
     /// Transfers control to the handler for vector `v`; on success `next_eip` holds the
@@ -126,7 +132,11 @@ impl Cpu {
             return Err(Fault::Gp(ext));
         }
         let se = (sel & 0xfffc) + ext;
-        let d = self.read_desc(sel, Fault::Gp)?;
+        // A selector outside its table is #GP(selector + EXT).
+        let d = self.read_desc(sel, Fault::Gp).map_err(|f| match f {
+            Fault::Gp(e) => Fault::Gp(e | ext),
+            f => f,
+        })?;
         if !d.is_code() || d.dpl() > self.s.cpl {
             return Err(Fault::Gp(se));
         }
@@ -137,7 +147,8 @@ impl Cpu {
             return Err(Fault::Gp(ext));
         }
         let sz = if gate32 { 4 } else { 2 };
-        let old_fl = flags::get(&self.s);
+        let rf = if self.push_rf { RF } else { 0 };
+        let old_fl = flags::get(&self.s) | rf;
         let old_cs = self.s.seg[CS].selector as u32;
         let from_v86 = self.v86();
         if !d.conforming() && d.dpl() < self.s.cpl {

@@ -98,6 +98,11 @@ pub struct Cpu {
     no_trap: bool,
     /// Set by an instruction that must end the step early (HLT).
     halt_now: bool,
+    /// The event being delivered pushes EFLAGS with RF=1 (SDM Vol. 3A §17.3.1.1: faults,
+    /// and events between the iterations of an unfinished REP string instruction).
+    pub(crate) push_rf: bool,
+    /// The last step left a REP string instruction unfinished.
+    rep_unfinished: bool,
     /// DR6 bits to report with a trap-class #DB at the end of the instruction.
     pub(crate) pending_db: u32,
     /// DR7 enables at least one breakpoint: memory accesses and fetches are checked.
@@ -147,6 +152,8 @@ impl Cpu {
             shadow_next: false,
             no_trap: false,
             halt_now: false,
+            push_rf: false,
+            rep_unfinished: false,
             pending_db: 0,
             dbg_active: false,
             trace: std::env::var_os("RX86_TRACE").is_some(),
@@ -257,6 +264,7 @@ impl Cpu {
             return Step::Shutdown;
         }
         if !self.shadow && self.service_interrupts() {
+            self.rep_unfinished = false;
             return if self.shutdown {
                 Step::Shutdown
             } else {
@@ -280,6 +288,7 @@ impl Cpu {
                 };
             }
         }
+        self.rep_unfinished = false;
         let tf = self.s.eflags & flags::TF != 0;
         let rf = self.s.eflags & flags::RF != 0;
         self.no_trap = false;
@@ -303,6 +312,7 @@ impl Cpu {
                 }
                 if db != 0 {
                     self.s.dr[6] = (self.s.dr[6] & !0xf) | db;
+                    self.push_rf = self.rep_unfinished;
                     self.deliver_exception(Fault::Db);
                 }
                 if self.halt_now {
@@ -312,6 +322,8 @@ impl Cpu {
             }
             Err(f) => {
                 self.shadow_next = false;
+                // A fault restarts its instruction: the handler sees RF=1.
+                self.push_rf = true;
                 self.deliver_exception(f);
             }
         }
@@ -334,6 +346,7 @@ impl Cpu {
             return true;
         }
         if self.intr && self.s.eflags & flags::IF != 0 {
+            self.push_rf = self.rep_unfinished;
             self.intr = false;
             self.halted = false;
             let v = self.intr_vector;
@@ -707,6 +720,133 @@ mod tests {
         cpu.nmi_pending = true;
         assert_eq!(cpu.step(), Step::Ran);
         assert_eq!(cpu.s.eip, 0x9000);
+    }
+
+    /// Flat 32-bit ring-0 protected mode: GDT at 0x1000 (code 0x08, data 0x10), IDT at
+    /// 0x2000 with every vector an interrupt gate to 0x3000 (HLT), stack at 0x8000, and
+    /// `code` at 0x4000.
+    fn protected_cpu(code: &[u8]) -> Cpu {
+        let mut cpu = real_mode_cpu(&[]);
+        let gdt: [u32; 6] = [0, 0, 0x0000_ffff, 0x00cf_9a00, 0x0000_ffff, 0x00cf_9200];
+        for (k, d) in gdt.iter().enumerate() {
+            cpu.mmu.phys.write_u32(0x1000 + 4 * k as u32, *d);
+        }
+        for v in 0..32 {
+            cpu.mmu
+                .phys
+                .write_u32(0x2000 + 8 * v, (0x08 << 16) | 0x3000);
+            cpu.mmu.phys.write_u32(0x2004 + 8 * v, 0x8e00);
+        }
+        cpu.mmu.phys.load(0x3000, &[0xf4]);
+        cpu.mmu.phys.load(0x4000, code);
+        cpu.s.cr0 |= cr0::PE;
+        cpu.s.gdtr = jit::abi::TableReg {
+            base: 0x1000,
+            limit: 0x17,
+        };
+        cpu.s.idtr = jit::abi::TableReg {
+            base: 0x2000,
+            limit: 0xff,
+        };
+        let flat = |selector, attr| Segment {
+            selector,
+            attr,
+            base: 0,
+            limit: 0xffff_ffff,
+        };
+        cpu.s.seg = [flat(0x10, 0xc093); 6];
+        cpu.s.seg[CS] = flat(0x08, 0xc09b);
+        cpu.s.regs[jit::abi::ESP] = 0x8000;
+        cpu.s.eip = 0x4000;
+        cpu
+    }
+
+    fn pushed_eflags(cpu: &Cpu) -> u32 {
+        cpu.mmu.phys.read_u32(cpu.s.regs[jit::abi::ESP] + 8)
+    }
+
+    #[test]
+    fn faults_push_rf_set_and_software_interrupts_do_not() {
+        let mut cpu = protected_cpu(&[0x0f, 0x0b]); // ud2
+        assert_eq!(cpu.step(), Step::Ran);
+        assert_eq!(cpu.last_exception, Some(Fault::Ud));
+        assert_eq!(cpu.s.eip, 0x3000);
+        assert_eq!(cpu.mmu.phys.read_u32(0x8000 - 12), 0x4000, "fault EIP");
+        assert_ne!(
+            pushed_eflags(&cpu) & flags::RF,
+            0,
+            "fault-class: RF=1 pushed"
+        );
+        assert_eq!(cpu.s.eflags & flags::RF, 0, "RF itself stays clear");
+
+        let mut cpu = protected_cpu(&[0xcd, 0x06]); // int 6
+        assert_eq!(cpu.step(), Step::Ran);
+        assert_eq!(cpu.mmu.phys.read_u32(0x8000 - 12), 0x4002, "return EIP");
+        assert_eq!(
+            pushed_eflags(&cpu) & flags::RF,
+            0,
+            "software interrupt: RF=0"
+        );
+    }
+
+    #[test]
+    fn bad_handler_selector_error_code_carries_ext() {
+        // Vectors 6 and 13 name selector 0x40, beyond the GDT limit: the #UD's delivery
+        // raises #GP, whose delivery raises #GP again: a double fault, delivered through
+        // the good vector 8 with error code 0.
+        let mut cpu = protected_cpu(&[0x0f, 0x0b]);
+        cpu.mmu
+            .phys
+            .write_u32(0x2000 + 8 * 6, (0x40 << 16) | 0x3000);
+        cpu.mmu
+            .phys
+            .write_u32(0x2000 + 8 * 13, (0x40 << 16) | 0x3000);
+        assert_eq!(cpu.step(), Step::Ran);
+        assert_eq!(cpu.s.eip, 0x3000, "#DF handler runs");
+        assert_eq!(
+            cpu.mmu.phys.read_u32(cpu.s.regs[jit::abi::ESP]),
+            0,
+            "#DF error code"
+        );
+        // Software INT 6 through the bad gate: #GP(0x40), without EXT.
+        let mut cpu = protected_cpu(&[0xcd, 0x06]);
+        cpu.mmu
+            .phys
+            .write_u32(0x2000 + 8 * 6, (0x40 << 16) | 0x3000);
+        assert_eq!(cpu.step(), Step::Ran);
+        assert_eq!(cpu.last_exception, Some(Fault::Gp(0x40)));
+        assert_eq!(
+            cpu.mmu.phys.read_u32(cpu.s.regs[jit::abi::ESP]),
+            0x40,
+            "no EXT for INT n"
+        );
+        // The same bad gate reached by a hardware exception: EXT set.
+        let mut cpu = protected_cpu(&[0x0f, 0x0b]);
+        cpu.mmu
+            .phys
+            .write_u32(0x2000 + 8 * 6, (0x40 << 16) | 0x3000);
+        assert_eq!(cpu.step(), Step::Ran);
+        assert_eq!(
+            cpu.mmu.phys.read_u32(cpu.s.regs[jit::abi::ESP]),
+            0x41,
+            "EXT for #UD"
+        );
+    }
+
+    #[test]
+    fn interrupt_between_rep_iterations_pushes_rf() {
+        // rep stosb with ECX larger than one chunk: an INTR arrives between chunks.
+        let mut cpu = protected_cpu(&[0xf3, 0xaa]);
+        cpu.s.regs[jit::abi::ECX] = 3 * REP_CHUNK;
+        cpu.s.regs[jit::abi::EDI] = 0x10000;
+        cpu.s.eflags |= flags::IF;
+        assert_eq!(cpu.step(), Step::Ran);
+        assert_eq!(cpu.s.eip, 0x4000, "unfinished: EIP stays on the REP");
+        cpu.intr = true;
+        cpu.intr_vector = 0x10;
+        assert_eq!(cpu.step(), Step::Ran);
+        assert_eq!(cpu.s.eip, 0x3000);
+        assert_ne!(pushed_eflags(&cpu) & flags::RF, 0);
     }
 
     #[test]

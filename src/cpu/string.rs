@@ -119,6 +119,7 @@ impl Cpu {
             if n >= budget {
                 // Not finished: run this instruction again on the next step.
                 self.next_eip = self.s.eip;
+                self.rep_unfinished = true;
                 return Ok(());
             }
         }
