@@ -26,6 +26,11 @@ const PG_G: u32 = 1 << 8;
 pub const PF_P: u32 = 1 << 0;
 pub const PF_W: u32 = 1 << 1;
 pub const PF_U: u32 = 1 << 2;
+pub const PF_RSVD: u32 = 1 << 3;
+
+/// Bits 21:13 of a 4 MiB PDE are reserved without PSE-36, which this CPU does not
+/// report (SDM Vol. 3A Table 4-4).
+const PDE4M_RESERVED: u32 = 0x003f_e000;
 
 const PAGES: usize = 1 << 20;
 
@@ -197,6 +202,12 @@ impl Mmu {
             return Err(fault(false));
         }
         let large = pde & PG_PS != 0 && self.mode.pse;
+        if large && pde & PDE4M_RESERVED != 0 {
+            return Err(Fault::Pf {
+                addr: lin,
+                code: PF_RSVD | PF_P | ((write as u32) * PF_W) | ((user as u32) * PF_U),
+            });
+        }
         let (pte_addr, pte) = if large {
             (pde_addr, pde)
         } else {
@@ -477,6 +488,31 @@ mod tests {
             Err(Fault::Pf {
                 addr: 0x5000,
                 code: PF_P | PF_U
+            })
+        );
+    }
+
+    #[test]
+    fn four_megabyte_pages_and_their_reserved_bits() {
+        let mut m = mmu();
+        m.phys
+            .write_u32(0x1000 + 4, 0x0040_0000 | PG_P | PG_RW | PG_PS); // 4M..8M identity
+        m.phys
+            .write_u32(0x1000 + 8, 0x0040_0000 | (1 << 13) | PG_P | PG_PS);
+        m.set_mode(PagingMode {
+            enabled: true,
+            pse: true,
+            cr3: 0x1000,
+            ..Default::default()
+        });
+        m.write_u8(0x0040_1234, 7, false).unwrap();
+        assert_eq!(m.phys.read_u8(0x0040_1234), 7);
+        assert_eq!(m.phys.read_u32(0x1004) & (PG_A | PG_D), PG_A | PG_D);
+        assert_eq!(
+            m.read_u8(0x0080_0000, true),
+            Err(Fault::Pf {
+                addr: 0x0080_0000,
+                code: PF_RSVD | PF_P | PF_U
             })
         );
     }
