@@ -1,4 +1,5 @@
-//! The I/O port bus: devices registered on port ranges, all-ones from empty ports.
+//! The I/O port bus and the MMIO bus: devices registered on address ranges, all ones
+//! from addresses nobody claims.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -6,8 +7,8 @@ use std::rc::Rc;
 /// A device reachable through the bus. `offset` is relative to the start of the range the
 /// device was registered at; `size` is 1, 2 or 4 bytes.
 pub trait BusDevice {
-    fn read(&mut self, offset: u16, size: u8) -> u32;
-    fn write(&mut self, offset: u16, size: u8, value: u32);
+    fn read(&mut self, offset: u32, size: u8) -> u32;
+    fn write(&mut self, offset: u32, size: u8, value: u32);
     fn name(&self) -> &str;
 }
 
@@ -45,14 +46,10 @@ impl PortBus {
     /// Reads `size` bytes from `port`; unassigned ports read as all ones.
     pub fn read(&mut self, port: u16, size: u8) -> u32 {
         match self.find(port) {
-            Some(m) => m.device.borrow_mut().read(port - m.start, size),
+            Some(m) => m.device.borrow_mut().read((port - m.start) as u32, size),
             None => {
                 tracing::debug!(port, size, "read from unassigned port");
-                match size {
-                    1 => 0xff,
-                    2 => 0xffff,
-                    _ => 0xffff_ffff,
-                }
+                all_ones(size)
             }
         }
     }
@@ -60,8 +57,88 @@ impl PortBus {
     /// Writes `size` bytes to `port`; writes to unassigned ports are dropped.
     pub fn write(&mut self, port: u16, size: u8, value: u32) {
         match self.find(port) {
-            Some(m) => m.device.borrow_mut().write(port - m.start, size, value),
+            Some(m) => m
+                .device
+                .borrow_mut()
+                .write((port - m.start) as u32, size, value),
             None => tracing::debug!(port, size, value, "write to unassigned port"),
+        }
+    }
+}
+
+/// All ones at `size` bytes: what a read from nothing returns.
+pub fn all_ones(size: u8) -> u32 {
+    match size {
+        1 => 0xff,
+        2 => 0xffff,
+        _ => 0xffff_ffff,
+    }
+}
+
+struct MmioMapping {
+    start: u32,
+    len: u32,
+    device: DeviceRef,
+}
+
+/// Memory-mapped device ranges in the physical address space.
+#[derive(Default)]
+pub struct MmioBus {
+    maps: Vec<MmioMapping>,
+}
+
+impl MmioBus {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers `device` for physical addresses `start .. start + len`.
+    pub fn register(&mut self, start: u32, len: u32, device: DeviceRef) {
+        self.maps.push(MmioMapping { start, len, device });
+    }
+
+    /// True if a device claims `addr`.
+    #[inline]
+    pub fn claims(&self, addr: u32) -> bool {
+        !self.maps.is_empty() && self.find(addr).is_some()
+    }
+
+    /// True if a device claims any byte of `start .. start + len`.
+    pub fn overlaps(&self, start: u32, len: u32) -> bool {
+        self.maps.iter().any(|m| {
+            let (a0, a1) = (start as u64, start as u64 + len as u64);
+            let (b0, b1) = (m.start as u64, m.start as u64 + m.len as u64);
+            a0 < b1 && b0 < a1
+        })
+    }
+
+    fn find(&self, addr: u32) -> Option<&MmioMapping> {
+        self.maps
+            .iter()
+            .find(|m| addr.wrapping_sub(m.start) < m.len)
+    }
+
+    /// Reads `size` bytes at `addr`; an access that does not fit in one device's range
+    /// reads all ones.
+    pub fn read(&mut self, addr: u32, size: u8) -> u32 {
+        match self.find(addr) {
+            Some(m) if addr - m.start + size as u32 <= m.len => {
+                m.device.borrow_mut().read(addr - m.start, size)
+            }
+            _ => {
+                tracing::debug!(addr, size, "MMIO read from nothing");
+                all_ones(size)
+            }
+        }
+    }
+
+    /// Writes `size` bytes at `addr`; writes to nothing are dropped.
+    pub fn write(&mut self, addr: u32, size: u8, value: u32) {
+        match self.find(addr) {
+            Some(m) if addr - m.start + size as u32 <= m.len => {
+                m.device.borrow_mut().write(addr - m.start, size, value)
+            }
+            _ => tracing::debug!(addr, size, value, "MMIO write to nothing"),
         }
     }
 }
@@ -72,10 +149,10 @@ mod tests {
 
     struct Latch(u32);
     impl BusDevice for Latch {
-        fn read(&mut self, offset: u16, _size: u8) -> u32 {
-            self.0 + offset as u32
+        fn read(&mut self, offset: u32, _size: u8) -> u32 {
+            self.0 + offset
         }
-        fn write(&mut self, _offset: u16, _size: u8, value: u32) {
+        fn write(&mut self, _offset: u32, _size: u8, value: u32) {
             self.0 = value;
         }
         fn name(&self) -> &str {
@@ -89,6 +166,21 @@ mod tests {
         assert_eq!(bus.read(0x1234, 1), 0xff);
         assert_eq!(bus.read(0x1234, 2), 0xffff);
         assert_eq!(bus.read(0x1234, 4), 0xffff_ffff);
+    }
+
+    #[test]
+    fn mmio_dispatches_whole_accesses_inside_a_range() {
+        let mut bus = MmioBus::new();
+        bus.register(0xfec0_0000, 0x10, Rc::new(RefCell::new(Latch(0))));
+        bus.write(0xfec0_0004, 4, 100);
+        assert_eq!(bus.read(0xfec0_0008, 4), 108);
+        assert_eq!(
+            bus.read(0xfec0_000e, 4),
+            0xffff_ffff,
+            "straddles the range end"
+        );
+        assert_eq!(bus.read(0xfec0_0010, 1), 0xff);
+        assert!(bus.claims(0xfec0_000f) && !bus.claims(0xfec0_0010));
     }
 
     #[test]

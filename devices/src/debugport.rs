@@ -21,11 +21,11 @@ impl DebugCon {
 }
 
 impl BusDevice for DebugCon {
-    fn read(&mut self, _offset: u16, _size: u8) -> u32 {
+    fn read(&mut self, _offset: u32, _size: u8) -> u32 {
         0xe9
     }
 
-    fn write(&mut self, _offset: u16, _size: u8, value: u32) {
+    fn write(&mut self, _offset: u32, _size: u8, value: u32) {
         if let Some(sink) = &mut self.sink {
             // A console that went away (closed pipe) must not stop the guest.
             let _ = sink.write_all(&[value as u8]);
@@ -66,11 +66,11 @@ impl PostCodes {
 }
 
 impl BusDevice for PostCodes {
-    fn read(&mut self, _offset: u16, _size: u8) -> u32 {
+    fn read(&mut self, _offset: u32, _size: u8) -> u32 {
         self.codes.last().copied().unwrap_or(0xff) as u32
     }
 
-    fn write(&mut self, _offset: u16, _size: u8, value: u32) {
+    fn write(&mut self, _offset: u32, _size: u8, value: u32) {
         self.codes.push(value as u8);
         if self.print {
             eprintln!("POST {:#x}: {:#04x}", self.port, value as u8);
@@ -88,11 +88,11 @@ pub struct ExitDevice {
 }
 
 impl BusDevice for ExitDevice {
-    fn read(&mut self, _offset: u16, _size: u8) -> u32 {
+    fn read(&mut self, _offset: u32, _size: u8) -> u32 {
         0xffff_ffff
     }
 
-    fn write(&mut self, _offset: u16, _size: u8, value: u32) {
+    fn write(&mut self, _offset: u32, _size: u8, value: u32) {
         self.request.set(Some((value << 1) | 1));
     }
 

@@ -4,4 +4,4 @@
 pub mod bus;
 pub mod debugport;
 
-pub use bus::{BusDevice, PortBus};
+pub use bus::{BusDevice, DeviceRef, MmioBus, PortBus};

@@ -761,7 +761,7 @@ mod tests {
         cpu
     }
 
-    fn pushed_eflags(cpu: &Cpu) -> u32 {
+    fn pushed_eflags(cpu: &mut Cpu) -> u32 {
         cpu.mmu.phys.read_u32(cpu.s.regs[jit::abi::ESP] + 8)
     }
 
@@ -773,7 +773,7 @@ mod tests {
         assert_eq!(cpu.s.eip, 0x3000);
         assert_eq!(cpu.mmu.phys.read_u32(0x8000 - 12), 0x4000, "fault EIP");
         assert_ne!(
-            pushed_eflags(&cpu) & flags::RF,
+            pushed_eflags(&mut cpu) & flags::RF,
             0,
             "fault-class: RF=1 pushed"
         );
@@ -783,7 +783,7 @@ mod tests {
         assert_eq!(cpu.step(), Step::Ran);
         assert_eq!(cpu.mmu.phys.read_u32(0x8000 - 12), 0x4002, "return EIP");
         assert_eq!(
-            pushed_eflags(&cpu) & flags::RF,
+            pushed_eflags(&mut cpu) & flags::RF,
             0,
             "software interrupt: RF=0"
         );
@@ -846,7 +846,7 @@ mod tests {
         cpu.intr_vector = 0x10;
         assert_eq!(cpu.step(), Step::Ran);
         assert_eq!(cpu.s.eip, 0x3000);
-        assert_ne!(pushed_eflags(&cpu) & flags::RF, 0);
+        assert_ne!(pushed_eflags(&mut cpu) & flags::RF, 0);
     }
 
     #[test]

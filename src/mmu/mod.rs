@@ -299,12 +299,17 @@ impl Mmu {
         } else {
             None
         };
+        let Some(p2) = second else {
+            // One page: a single access, so a device register sees its real width.
+            return Ok(self.phys.read(first, len));
+        };
         let mut v = 0;
         for i in 0..len {
             let a = lin.wrapping_add(i);
-            let pa = match second {
-                Some(p2) if (a ^ lin) & !0xfff != 0 => p2 | (a & 0xfff),
-                _ => first.wrapping_add(i),
+            let pa = if (a ^ lin) & !0xfff != 0 {
+                p2 | (a & 0xfff)
+            } else {
+                first.wrapping_add(i)
             };
             v |= (self.phys.read_u8(pa) as u32) << (8 * i);
         }
@@ -351,11 +356,16 @@ impl Mmu {
         } else {
             None
         };
+        let Some(p2) = second else {
+            self.phys.write(first, len, v);
+            return Ok(());
+        };
         for i in 0..len {
             let a = lin.wrapping_add(i);
-            let pa = match second {
-                Some(p2) if (a ^ lin) & !0xfff != 0 => p2 | (a & 0xfff),
-                _ => first.wrapping_add(i),
+            let pa = if (a ^ lin) & !0xfff != 0 {
+                p2 | (a & 0xfff)
+            } else {
+                first.wrapping_add(i)
             };
             self.phys.write_u8(pa, (v >> (8 * i)) as u8);
         }
@@ -515,6 +525,43 @@ mod tests {
                 code: PF_RSVD | PF_P | PF_U
             })
         );
+    }
+
+    #[test]
+    fn mmio_is_never_cached_and_sees_whole_accesses() {
+        use std::cell::RefCell;
+        use std::rc::Rc;
+        struct Regs(Vec<(u32, u8, u32)>);
+        impl devices::BusDevice for Regs {
+            fn read(&mut self, offset: u32, size: u8) -> u32 {
+                self.0.push((offset, size, 0));
+                0x1234_5678
+            }
+            fn write(&mut self, offset: u32, size: u8, value: u32) {
+                self.0.push((offset, size, value));
+            }
+            fn name(&self) -> &str {
+                "regs"
+            }
+        }
+        let dev = Rc::new(RefCell::new(Regs(Vec::new())));
+        let mut m = mmu();
+        m.phys.mmio.register(0x0010_0000, 0x100, dev.clone());
+        assert_eq!(m.read_u32(0x0010_0010, false).unwrap(), 0x1234_5678);
+        m.write_u16(0x0010_0020, 0xbeef, false).unwrap();
+        assert_eq!(m.read_u32(0x0010_0010, false).unwrap(), 0x1234_5678);
+        assert_eq!(
+            m.entry(0x0010_0000),
+            0,
+            "device pages stay out of the shadow TLB"
+        );
+        assert_eq!(
+            dev.borrow().0,
+            vec![(0x10, 4, 0), (0x20, 2, 0xbeef), (0x10, 4, 0)]
+        );
+        // RAM next to the device is still RAM.
+        m.write_u32(0x0010_1000, 5, false).unwrap();
+        assert_eq!(m.read_u32(0x0010_1000, false).unwrap(), 5);
     }
 
     #[test]

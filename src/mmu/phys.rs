@@ -1,7 +1,8 @@
 //! The physical address space: RAM, the BIOS ROM (at the top of 4 GiB and aliased
-//! below 1 MiB, as on a PC), and unassigned space that reads as all ones. A20 masking
-//! is applied by the caller (`Mmu`) before addresses reach here.
+//! below 1 MiB, as on a PC), memory-mapped devices, and unassigned space that reads as
+//! all ones. A20 masking is applied by the caller (`Mmu`) before addresses reach here.
 
+use devices::MmioBus;
 use memmap2::MmapMut;
 
 use crate::error::Error;
@@ -13,6 +14,8 @@ pub enum Region {
     Ram(usize),
     /// ROM, at this byte offset into the ROM image: reads only.
     Rom(usize),
+    /// A device on the MMIO bus.
+    Mmio,
     /// Nothing: reads give all ones, writes are dropped.
     Unassigned,
 }
@@ -24,6 +27,8 @@ pub struct PhysMem {
     rom_len: u32,
     /// Start of the ROM's alias below 1 MiB (its last 128 KiB, or all of a smaller image).
     rom_low_base: u32,
+    /// Device memory; it takes precedence over RAM it overlaps.
+    pub mmio: MmioBus,
 }
 
 /// Largest RAM we map: leaves the top 1 GiB for ROM and device memory.
@@ -46,6 +51,7 @@ impl PhysMem {
             rom: rom_map,
             rom_len,
             rom_low_base: (1 << 20) - alias,
+            mmio: MmioBus::new(),
         })
     }
 
@@ -65,7 +71,9 @@ impl PhysMem {
                 return Region::Rom((self.rom_len - ((1 << 20) - pa)) as usize);
             }
         }
-        if pa < self.ram_size {
+        if self.mmio.claims(pa) {
+            Region::Mmio
+        } else if pa < self.ram_size {
             Region::Ram(pa as usize)
         } else {
             Region::Unassigned
@@ -77,20 +85,24 @@ impl PhysMem {
     #[inline]
     pub fn host_page(&mut self, pa: u32) -> Option<(*mut u8, bool)> {
         let page = pa & !0xfff;
+        if self.mmio.overlaps(page, 0x1000) {
+            return None;
+        }
         match self.region(page) {
             // SAFETY: `off` is inside the RAM map (region() checked it against ram_size,
             // and ram_size is a multiple of 4 KiB).
             Region::Ram(off) => Some((unsafe { self.ram.as_mut_ptr().add(off) }, true)),
             // SAFETY: `off` is inside the ROM map (rom_len is a multiple of 4 KiB).
             Region::Rom(off) => Some((unsafe { self.rom.as_mut_ptr().add(off) }, false)),
-            Region::Unassigned => None,
+            Region::Mmio | Region::Unassigned => None,
         }
     }
 
-    pub fn read_u8(&self, pa: u32) -> u8 {
+    pub fn read_u8(&mut self, pa: u32) -> u8 {
         match self.region(pa) {
             Region::Ram(off) => self.ram[off],
             Region::Rom(off) => self.rom[off],
+            Region::Mmio => self.mmio.read(pa, 1) as u8,
             Region::Unassigned => 0xff,
         }
     }
@@ -98,27 +110,45 @@ impl PhysMem {
     pub fn write_u8(&mut self, pa: u32, v: u8) {
         match self.region(pa) {
             Region::Ram(off) => self.ram[off] = v,
+            Region::Mmio => self.mmio.write(pa, 1, v as u32),
             Region::Rom(_) => tracing::debug!(pa, "write to ROM dropped"),
             Region::Unassigned => tracing::debug!(pa, "write to unassigned memory dropped"),
         }
     }
 
-    /// Little-endian dword read; may straddle regions byte by byte.
-    pub fn read_u32(&self, pa: u32) -> u32 {
-        if pa & 3 == 0 {
-            if let Region::Ram(off) = self.region(pa) {
-                return u32::from_le_bytes(self.ram[off..off + 4].try_into().expect("4 bytes"));
+    /// Little-endian read of `size` (1, 2, 4) bytes: one device access when it starts
+    /// on a device, else byte by byte (it may straddle regions).
+    pub fn read(&mut self, pa: u32, size: u32) -> u32 {
+        match self.region(pa) {
+            Region::Ram(off) if off + size as usize <= self.ram.len() => {
+                let mut b = [0u8; 4];
+                b[..size as usize].copy_from_slice(&self.ram[off..off + size as usize]);
+                u32::from_le_bytes(b)
             }
+            Region::Mmio => self.mmio.read(pa, size as u8),
+            _ => (0..size).fold(0, |v, i| {
+                v | (self.read_u8(pa.wrapping_add(i)) as u32) << (8 * i)
+            }),
         }
-        (0..4).fold(0, |v, i| {
-            v | (self.read_u8(pa.wrapping_add(i)) as u32) << (8 * i)
-        })
+    }
+
+    /// Little-endian write of `size` bytes, dispatched like `read`.
+    pub fn write(&mut self, pa: u32, size: u32, v: u32) {
+        if self.region(pa) == Region::Mmio {
+            self.mmio.write(pa, size as u8, v);
+            return;
+        }
+        for i in 0..size {
+            self.write_u8(pa.wrapping_add(i), (v >> (8 * i)) as u8);
+        }
+    }
+
+    pub fn read_u32(&mut self, pa: u32) -> u32 {
+        self.read(pa, 4)
     }
 
     pub fn write_u32(&mut self, pa: u32, v: u32) {
-        for i in 0..4 {
-            self.write_u8(pa.wrapping_add(i), (v >> (8 * i)) as u8);
-        }
+        self.write(pa, 4, v)
     }
 
     /// Copies `data` into physical memory (loaders and tests).
@@ -129,7 +159,7 @@ impl PhysMem {
     }
 
     /// Reads `len` bytes of physical memory (tests and dumps).
-    pub fn dump(&self, pa: u32, len: usize) -> Vec<u8> {
+    pub fn dump(&mut self, pa: u32, len: usize) -> Vec<u8> {
         (0..len)
             .map(|i| self.read_u8(pa.wrapping_add(i as u32)))
             .collect()
@@ -145,7 +175,7 @@ mod tests {
         let mut rom = vec![0u8; 64 << 10];
         rom[0] = 0x11;
         rom[0xfff0] = 0xea;
-        let mem = PhysMem::new(16 << 20, &rom).unwrap();
+        let mut mem = PhysMem::new(16 << 20, &rom).unwrap();
         assert_eq!(mem.read_u8(0xffff_0000), 0x11);
         assert_eq!(mem.read_u8(0xffff_fff0), 0xea);
         assert_eq!(mem.read_u8(0xf0000), 0x11);
@@ -157,7 +187,7 @@ mod tests {
     fn big_rom_aliases_its_last_128k() {
         let mut rom = vec![0u8; 256 << 10];
         rom[(128 << 10) + 5] = 0x42;
-        let mem = PhysMem::new(16 << 20, &rom).unwrap();
+        let mut mem = PhysMem::new(16 << 20, &rom).unwrap();
         assert_eq!(mem.read_u8(0xe0005), 0x42);
         assert_eq!(mem.read_u8(0xfffc_0000 + (128 << 10) + 5), 0x42);
     }
