@@ -10,6 +10,14 @@ pub trait BusDevice {
     fn read(&mut self, offset: u32, size: u8) -> u32;
     fn write(&mut self, offset: u32, size: u8, value: u32);
     fn name(&self) -> &str;
+    /// The virtual time (ns, see `clock::Clock`) at which the device next needs
+    /// `advance` called — a timer expiring, a FIFO timeout, a disk command completing.
+    fn next_deadline(&self) -> Option<u64> {
+        None
+    }
+    /// Called by the machine once the clock has reached `next_deadline`: the device
+    /// brings its state up to `now` (raising interrupts as needed).
+    fn advance(&mut self, _now: u64) {}
 }
 
 /// Shared handle to a device, so the machine can keep a typed reference to it.
