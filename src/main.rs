@@ -66,6 +66,10 @@ struct RunArgs {
     /// Print the CPU state on stderr when the run ends.
     #[arg(long)]
     dump_state: bool,
+    /// Derive virtual time from retired instructions (10 ns each) instead of the host
+    /// clock, so two runs of the same guest behave identically.
+    #[arg(long)]
+    deterministic: bool,
 }
 
 fn main() -> ExitCode {
@@ -95,6 +99,7 @@ fn run(args: RunArgs) -> Result<i32, rx86::Error> {
     cfg.post_codes = args.post_codes;
     cfg.max_instructions = args.max_instructions;
     cfg.no_reboot = args.no_reboot;
+    cfg.deterministic = args.deterministic;
     let mut machine = Machine::new(cfg)?;
     let exit = machine.run();
     if !matches!(exit, rx86::Exit::ExitDevice(_)) {

@@ -22,6 +22,9 @@ mod string;
 mod system;
 mod task;
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use iced_x86::{Decoder, DecoderOptions, Instruction, Mnemonic};
 use jit::abi::{CpuState, Segment, CS};
 
@@ -58,6 +61,14 @@ pub mod cr4 {
     pub const VALID: u32 = TSD | DE | PSE | PGE | (1 << 8);
 }
 
+/// The CPU's INTR input and the INTA cycle that answers it.
+pub trait InterruptController {
+    /// The INTR pin: an unmasked request is pending.
+    fn intr(&self) -> bool;
+    /// The interrupt-acknowledge cycle: the vector to deliver.
+    fn acknowledge(&mut self) -> u8;
+}
+
 /// What one call to `step` did, for the run loop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
@@ -80,9 +91,8 @@ pub struct Cpu {
     pub halted: bool,
     /// A triple fault happened; the machine decides between reset and exit.
     pub shutdown: bool,
-    /// A maskable interrupt is requested (vector from `intr_vector`).
-    pub intr: bool,
-    pub intr_vector: u8,
+    /// What drives the INTR pin and answers the INTA cycle (the 8259A pair on a PC).
+    pub intr: Option<Rc<RefCell<dyn InterruptController>>>,
     pub nmi_pending: bool,
     nmi_blocked: bool,
     /// Instructions retired.
@@ -142,8 +152,7 @@ impl Cpu {
             io,
             halted: false,
             shutdown: false,
-            intr: false,
-            intr_vector: 0,
+            intr: None,
             nmi_pending: false,
             nmi_blocked: false,
             retired: 0,
@@ -209,6 +218,16 @@ impl Cpu {
         self.dbg_active = false;
         self.sync_paging();
         self.mmu.set_a20(true);
+    }
+
+    /// True if a maskable interrupt would be taken before the next instruction.
+    pub fn interruptible(&self) -> bool {
+        self.s.eflags & flags::IF != 0 && !self.shadow
+    }
+
+    /// True if an interrupt controller is asserting INTR.
+    pub fn intr_pending(&self) -> bool {
+        self.intr.as_ref().is_some_and(|c| c.borrow().intr())
     }
 
     #[inline]
@@ -345,13 +364,18 @@ impl Cpu {
             self.deliver_external(2);
             return true;
         }
-        if self.intr && self.s.eflags & flags::IF != 0 {
-            self.push_rf = self.rep_unfinished;
-            self.intr = false;
-            self.halted = false;
-            let v = self.intr_vector;
-            self.deliver_external(v);
-            return true;
+        if self.s.eflags & flags::IF != 0 {
+            if let Some(ctrl) = &self.intr {
+                if ctrl.borrow().intr() {
+                    // INTA: the controller hands over the vector and moves the request
+                    // from its IRR to its ISR.
+                    let v = ctrl.borrow_mut().acknowledge();
+                    self.push_rf = self.rep_unfinished;
+                    self.halted = false;
+                    self.deliver_external(v);
+                    return true;
+                }
+            }
         }
         false
     }
@@ -659,6 +683,18 @@ mod tests {
     use super::*;
     use crate::mmu::PhysMem;
 
+    /// An interrupt controller with one request pending.
+    struct OneShot(Option<u8>);
+
+    impl InterruptController for OneShot {
+        fn intr(&self) -> bool {
+            self.0.is_some()
+        }
+        fn acknowledge(&mut self) -> u8 {
+            self.0.take().unwrap_or(0xff)
+        }
+    }
+
     fn real_mode_cpu(code: &[u8]) -> Cpu {
         let mut cpu = Cpu::new(
             Mmu::new(PhysMem::new(1 << 20, &[]).unwrap()),
@@ -706,8 +742,7 @@ mod tests {
         assert_eq!(cpu.step(), Step::Ran); // sti
         assert_eq!(cpu.step(), Step::Halted);
         assert_eq!(cpu.step(), Step::Halted, "nothing pending: stays halted");
-        cpu.intr = true;
-        cpu.intr_vector = 0x20;
+        cpu.intr = Some(Rc::new(RefCell::new(OneShot(Some(0x20)))));
         assert_eq!(cpu.step(), Step::Ran, "INTR delivered");
         assert_eq!(cpu.s.eip, 0x8000);
         assert_eq!(cpu.s.eflags & flags::IF, 0, "IF cleared on entry");
@@ -842,8 +877,7 @@ mod tests {
         cpu.s.eflags |= flags::IF;
         assert_eq!(cpu.step(), Step::Ran);
         assert_eq!(cpu.s.eip, 0x4000, "unfinished: EIP stays on the REP");
-        cpu.intr = true;
-        cpu.intr_vector = 0x10;
+        cpu.intr = Some(Rc::new(RefCell::new(OneShot(Some(0x10)))));
         assert_eq!(cpu.step(), Step::Ran);
         assert_eq!(cpu.s.eip, 0x3000);
         assert_ne!(pushed_eflags(&mut cpu) & flags::RF, 0);

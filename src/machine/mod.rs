@@ -5,9 +5,10 @@ use std::cell::{Cell, RefCell};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 use devices::debugport::{DebugCon, ExitDevice, PostCodes};
-use devices::PortBus;
+use devices::{Clock, DeviceRef, PortBus, Signals};
 
 use crate::cpu::{flags, Cpu, Step};
 use crate::error::Error;
@@ -44,6 +45,8 @@ pub struct Config {
     pub post_codes: bool,
     pub max_instructions: Option<u64>,
     pub no_reboot: bool,
+    /// Virtual time from retired instructions instead of the host clock.
+    pub deterministic: bool,
 }
 
 impl Config {
@@ -56,6 +59,7 @@ impl Config {
             post_codes: false,
             max_instructions: None,
             no_reboot: false,
+            deterministic: false,
         }
     }
 }
@@ -73,6 +77,56 @@ pub fn load_rom(path: &Path) -> Result<Vec<u8>, Error> {
         });
     }
     Ok(data)
+}
+
+/// Virtual nanoseconds per retired instruction in deterministic mode (a 100 MIPS CPU).
+pub const NS_PER_INSTRUCTION: u64 = 10;
+
+/// Instructions run between clock reads in host-time mode.
+const HOST_SLICE: u64 = 1024;
+
+/// Where virtual time comes from.
+enum TimeSource {
+    /// Host time since power-on: guests feel real time.
+    Host { start: Instant },
+    /// Retired instructions, plus time skipped while halted: reproducible runs.
+    Instructions { idle_ns: u64 },
+}
+
+impl TimeSource {
+    fn now(&self, retired: u64) -> u64 {
+        match self {
+            TimeSource::Host { start } => start.elapsed().as_nanos() as u64,
+            TimeSource::Instructions { idle_ns } => retired * NS_PER_INSTRUCTION + idle_ns,
+        }
+    }
+
+    /// Instructions to run before looking at the clock again.
+    fn slice(&self, now: u64, deadline: Option<u64>) -> u64 {
+        match self {
+            TimeSource::Host { .. } => HOST_SLICE,
+            TimeSource::Instructions { .. } => match deadline {
+                Some(d) => d
+                    .saturating_sub(now)
+                    .div_ceil(NS_PER_INSTRUCTION)
+                    .clamp(1, 4096),
+                None => 4096,
+            },
+        }
+    }
+
+    /// A halted CPU waits from `now` until `deadline` (or a little while, for host
+    /// input, when no device has a deadline).
+    fn idle_until(&mut self, now: u64, deadline: Option<u64>) {
+        let wait = deadline.map_or(1_000_000, |d| d.saturating_sub(now));
+        match self {
+            TimeSource::Host { .. } => {
+                std::thread::sleep(Duration::from_nanos(wait.min(10_000_000)));
+            }
+            // Jump over the time the CPU would have spent halted.
+            TimeSource::Instructions { idle_ns } => *idle_ns += wait,
+        }
+    }
 }
 
 /// How a run ended.
@@ -111,6 +165,14 @@ impl Exit {
 
 pub struct Machine {
     pub cpu: Cpu,
+    /// Virtual time shared with the devices.
+    pub clock: Clock,
+    time: TimeSource,
+    /// Devices with deadlines, serviced between CPU slices.
+    timed: Vec<DeviceRef>,
+    pub signals: Rc<Signals>,
+    /// Host input (a console) may arrive, so a halted CPU waits for it.
+    pub host_input: bool,
     exit_request: Rc<Cell<Option<u32>>>,
     post: Rc<RefCell<PostCodes>>,
     max_instructions: Option<u64>,
@@ -157,8 +219,21 @@ impl Machine {
             })),
         );
         let cpu = Cpu::new(Mmu::new(phys), io);
+        let signals = Signals::new();
+        signals.a20_kbc.set(true);
         Ok(Self {
             cpu,
+            clock: Clock::new(),
+            time: if cfg.deterministic {
+                TimeSource::Instructions { idle_ns: 0 }
+            } else {
+                TimeSource::Host {
+                    start: Instant::now(),
+                }
+            },
+            timed: Vec::new(),
+            signals,
+            host_input: false,
             exit_request,
             post,
             max_instructions: cfg.max_instructions,
@@ -173,36 +248,104 @@ impl Machine {
     }
 
     /// Runs until the guest exits, shuts down, halts for good or exhausts the budget.
+    ///
+    /// The CPU runs in slices that end at the next device deadline (or after
+    /// `HOST_SLICE` instructions in host-time mode, when the clock is read again);
+    /// between slices the clock advances and due devices are serviced. A halted CPU
+    /// lets virtual time jump (deterministic) or sleeps (host time) to the next deadline.
     pub fn run(&mut self) -> Exit {
         loop {
-            if let Some(max) = self.max_instructions {
-                if self.cpu.retired >= max {
-                    return Exit::Budget;
-                }
-            }
-            match self.cpu.step() {
-                Step::Ran => {}
-                Step::Halted => {
-                    // No interrupt controller yet: only a pending NMI/INTR can wake HLT.
-                    let wake = self.cpu.nmi_pending
-                        || (self.cpu.intr && self.cpu.s.eflags & flags::IF != 0);
-                    if !wake {
-                        return Exit::HaltedForever;
+            let now = self.time.now(self.cpu.retired);
+            self.clock.set(now);
+            self.service_devices(now);
+            let deadline = self.next_deadline();
+            let slice = self.time.slice(now, deadline);
+            for _ in 0..slice {
+                if let Some(max) = self.max_instructions {
+                    if self.cpu.retired >= max {
+                        return Exit::Budget;
                     }
                 }
-                Step::Shutdown => {
-                    if self.no_reboot {
-                        return Exit::TripleFault;
-                    }
-                    // Shutdown on a PC resets the CPU (RAM is kept).
-                    self.resets += 1;
-                    self.cpu.reset();
+                let step = self.cpu.step();
+                if let Some(v) = self.exit_request.take() {
+                    return Exit::ExitDevice(v);
                 }
-            }
-            if let Some(v) = self.exit_request.take() {
-                return Exit::ExitDevice(v);
+                self.apply_signals();
+                match step {
+                    Step::Ran => {}
+                    Step::Halted => {
+                        if self.cpu.nmi_pending
+                            || self.cpu.intr_pending() && self.cpu.interruptible()
+                        {
+                            continue;
+                        }
+                        if !self.wake_possible() {
+                            // INTR is masked, or nothing will ever raise it.
+                            return Exit::HaltedForever;
+                        }
+                        let now = self.time.now(self.cpu.retired);
+                        self.time.idle_until(now, deadline);
+                        break;
+                    }
+                    Step::Shutdown => {
+                        if self.no_reboot {
+                            return Exit::TripleFault;
+                        }
+                        // Shutdown on a PC resets the CPU (RAM is kept).
+                        self.reset_cpu();
+                        break;
+                    }
+                }
             }
         }
+    }
+
+    /// Resets the CPU as the RESET line does (RAM and devices keep their state).
+    fn reset_cpu(&mut self) {
+        self.resets += 1;
+        self.cpu.reset();
+        self.signals.reset.set(false);
+    }
+
+    /// Acts on the board signals devices drive: RESET and the A20 gate.
+    #[inline]
+    fn apply_signals(&mut self) {
+        if self.signals.reset.get() {
+            self.reset_cpu();
+        }
+        let a20 = self.signals.a20();
+        if a20 != self.cpu.mmu.a20_enabled() {
+            self.cpu.mmu.set_a20(a20);
+        }
+    }
+
+    /// Brings every device whose deadline has passed up to `now`.
+    fn service_devices(&mut self, now: u64) {
+        for dev in &self.timed {
+            let due = dev.borrow().next_deadline().is_some_and(|d| d <= now);
+            if due {
+                dev.borrow_mut().advance(now);
+            }
+        }
+    }
+
+    /// The earliest deadline of any timed device.
+    fn next_deadline(&self) -> Option<u64> {
+        self.timed
+            .iter()
+            .filter_map(|d| d.borrow().next_deadline())
+            .min()
+    }
+
+    /// Whether a halted CPU with IF set could still be woken: some device is timed
+    /// or host input can arrive.
+    fn wake_possible(&self) -> bool {
+        self.cpu.s.eflags & flags::IF != 0 && (self.next_deadline().is_some() || self.host_input)
+    }
+
+    /// Registers a device that has deadlines, so the run loop services it.
+    pub fn add_timed(&mut self, dev: DeviceRef) {
+        self.timed.push(dev);
     }
 
     /// A human-readable dump of the CPU state.
