@@ -23,4 +23,11 @@ pub enum Error {
     },
     #[error("bad --debugcon value {0:?}: use stdio or file:PATH")]
     DebugconSpec(String),
+    #[error("bad --serial value {0:?}: use stdio, file:PATH or none")]
+    SerialSpec(String),
+    #[error("cannot open serial output file {path}: {source}")]
+    SerialFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use rx86::machine::{load_rom, Config, Debugcon};
+use rx86::machine::{load_rom, Config, Debugcon, Serial};
 use rx86::Machine;
 
 /// The demo guest that runs when rx86 is started without arguments.
@@ -54,6 +54,9 @@ struct RunArgs {
     /// Debug console (port 0xE9): stdio, file:PATH or none.
     #[arg(long, value_name = "TARGET", default_value = "stdio")]
     debugcon: String,
+    /// COM1 serial console: stdio, file:PATH or none.
+    #[arg(long, value_name = "TARGET", default_value = "stdio")]
+    serial: String,
     /// Print every write to the POST-code ports 0x80 and 0x190 on stderr.
     #[arg(long)]
     post_codes: bool,
@@ -96,6 +99,7 @@ fn run(args: RunArgs) -> Result<i32, rx86::Error> {
     let mut cfg = Config::new(rom);
     cfg.memory_mb = args.memory;
     cfg.debugcon = args.debugcon.parse::<Debugcon>()?;
+    cfg.serial = args.serial.parse::<Serial>()?;
     cfg.post_codes = args.post_codes;
     cfg.max_instructions = args.max_instructions;
     cfg.no_reboot = args.no_reboot;

@@ -11,7 +11,8 @@ fn check(name: &str) {
     let dir = rom_dir();
     let rom = std::fs::read(dir.join(format!("{name}.bin"))).expect("ROM image");
     let expected = std::fs::read_to_string(dir.join(format!("{name}.expected"))).expect("golden");
-    let (exit, out, m) = run_rom(rom, 500_000_000, true);
+    // The reset ROM reboots on purpose; --no-reboot would end the run at the first one.
+    let (exit, out, m) = run_rom(rom, 500_000_000, name != "reset");
     if out != expected {
         let line = out
             .lines()
@@ -50,6 +51,10 @@ rom_tests!(
     task_switch,
     single_step,
     bench_loop,
+    timer,
+    uart,
+    rtc,
+    reset,
 );
 
 #[test]
@@ -65,6 +70,10 @@ fn every_golden_file_has_a_test() {
         "task_switch",
         "single_step",
         "bench_loop",
+        "timer",
+        "uart",
+        "rtc",
+        "reset",
     ];
     for e in std::fs::read_dir(rom_dir()).unwrap() {
         let p = e.unwrap().path();

@@ -31,6 +31,13 @@ impl Cpu {
     }
 
     fn deliver_exception_chain(&mut self, f: Fault) {
+        if self.trace {
+            eprintln!(
+                "exception {f:?} at {:04x}:{:08x}",
+                self.s.seg[jit::abi::CS].selector,
+                self.s.eip
+            );
+        }
         self.last_exception = Some(f);
         let mut cur = f;
         for _ in 0..4 {

@@ -1,5 +1,7 @@
-//! The machine: RAM and ROM, the port bus with the debug devices, the CPU, and the run
-//! loop that turns CPU events into a run outcome.
+//! The machine: RAM and ROM, the board's devices on the port bus, the CPU, and the run
+//! loop that turns CPU events and device deadlines into a run outcome.
+
+pub mod pc;
 
 use std::cell::{Cell, RefCell};
 use std::io::Write;
@@ -47,7 +49,36 @@ pub struct Config {
     pub no_reboot: bool,
     /// Virtual time from retired instructions instead of the host clock.
     pub deterministic: bool,
+    /// Where COM1's output goes.
+    pub serial: Serial,
+    /// Or a custom sink (tests), which wins over `serial`.
+    pub serial_sink: Option<Box<dyn Write>>,
 }
+
+/// Where the COM1 console goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Serial {
+    None,
+    Stdio,
+    File(PathBuf),
+}
+
+impl std::str::FromStr for Serial {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "stdio" => Ok(Serial::Stdio),
+            "none" => Ok(Serial::None),
+            _ => match s.strip_prefix("file:") {
+                Some(p) if !p.is_empty() => Ok(Serial::File(PathBuf::from(p))),
+                _ => Err(Error::SerialSpec(s.to_string())),
+            },
+        }
+    }
+}
+
+/// The RTC's power-on time in deterministic mode: 2026-01-01 00:00:00 UTC.
+pub const DETERMINISTIC_EPOCH: u64 = 1_767_225_600;
 
 impl Config {
     pub fn new(rom: Vec<u8>) -> Self {
@@ -60,6 +91,8 @@ impl Config {
             max_instructions: None,
             no_reboot: false,
             deterministic: false,
+            serial: Serial::None,
+            serial_sink: None,
         }
     }
 }
@@ -140,6 +173,8 @@ pub enum Exit {
     Budget,
     /// HLT with nothing that could ever wake the CPU.
     HaltedForever,
+    /// The guest reset the machine (i8042, port 0x92, 0xCF9) under `--no-reboot`.
+    Reboot,
 }
 
 impl Exit {
@@ -150,6 +185,7 @@ impl Exit {
             Exit::TripleFault => 4,
             Exit::Budget => 6,
             Exit::HaltedForever => 8,
+            Exit::Reboot => 0,
         }
     }
 
@@ -159,12 +195,14 @@ impl Exit {
             Exit::TripleFault => "triple fault: CPU shut down (--no-reboot)".into(),
             Exit::Budget => "instruction budget exhausted".into(),
             Exit::HaltedForever => "CPU halted with no interrupt source to wake it".into(),
+            Exit::Reboot => "guest rebooted (--no-reboot)".into(),
         }
     }
 }
 
 pub struct Machine {
     pub cpu: Cpu,
+    pub board: pc::Board,
     /// Virtual time shared with the devices.
     pub clock: Clock,
     time: TimeSource,
@@ -218,12 +256,44 @@ impl Machine {
                 request: exit_request.clone(),
             })),
         );
-        let cpu = Cpu::new(Mmu::new(phys), io);
+        let clock = Clock::new();
         let signals = Signals::new();
-        signals.a20_kbc.set(true);
+        let com1_out: Box<dyn Write> =
+            match (cfg.serial_sink, &cfg.serial) {
+                (Some(s), _) => s,
+                (None, Serial::None) => Box::new(std::io::sink()),
+                (None, Serial::Stdio) => Box::new(std::io::stdout()),
+                (None, Serial::File(p)) => Box::new(std::fs::File::create(p).map_err(
+                    |source| Error::SerialFile {
+                        path: p.clone(),
+                        source,
+                    },
+                )?),
+            };
+        let epoch_secs = if cfg.deterministic {
+            DETERMINISTIC_EPOCH
+        } else {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(DETERMINISTIC_EPOCH, |d| d.as_secs())
+        };
+        let board = pc::Board::new(
+            &mut io,
+            &clock,
+            &signals,
+            pc::BoardConfig {
+                ram_bytes: ram as u64,
+                epoch_secs,
+                com1_out,
+            },
+        );
+        let mut cpu = Cpu::new(Mmu::new(phys), io);
+        cpu.intr = Some(board.interrupt_controller());
+        let timed = board.timed();
         Ok(Self {
             cpu,
-            clock: Clock::new(),
+            board,
+            clock,
             time: if cfg.deterministic {
                 TimeSource::Instructions { idle_ns: 0 }
             } else {
@@ -231,7 +301,7 @@ impl Machine {
                     start: Instant::now(),
                 }
             },
-            timed: Vec::new(),
+            timed,
             signals,
             host_input: false,
             exit_request,
@@ -260,7 +330,13 @@ impl Machine {
             self.service_devices(now);
             let deadline = self.next_deadline();
             let slice = self.time.slice(now, deadline);
+            let start = self.cpu.retired;
             for _ in 0..slice {
+                // Devices read the clock during port accesses: keep it moving with the
+                // instructions (exact when deterministic; an estimate between host-clock
+                // reads otherwise, never going backwards).
+                self.clock
+                    .set(now + (self.cpu.retired - start) * NS_PER_INSTRUCTION);
                 if let Some(max) = self.max_instructions {
                     if self.cpu.retired >= max {
                         return Exit::Budget;
@@ -270,7 +346,9 @@ impl Machine {
                 if let Some(v) = self.exit_request.take() {
                     return Exit::ExitDevice(v);
                 }
-                self.apply_signals();
+                if self.apply_signals() {
+                    return Exit::Reboot;
+                }
                 match step {
                     Step::Ran => {}
                     Step::Halted => {
@@ -300,23 +378,33 @@ impl Machine {
         }
     }
 
-    /// Resets the CPU as the RESET line does (RAM and devices keep their state).
+    /// A system reset, as QEMU performs for every guest reset request and a triple
+    /// fault: the CPU and the chipset restart, A20 is enabled again (the i8042 output
+    /// port's power-on state); RAM, the RTC/CMOS and the PIT keep their state.
     fn reset_cpu(&mut self) {
         self.resets += 1;
         self.cpu.reset();
+        self.board.reset();
         self.signals.reset.set(false);
+        self.signals.a20.set(true);
+        self.cpu.mmu.set_a20(true);
     }
 
-    /// Acts on the board signals devices drive: RESET and the A20 gate.
+    /// Acts on the board signals devices drive: RESET and the A20 gate. Returns true
+    /// if the guest asked for a reboot under `--no-reboot`.
     #[inline]
-    fn apply_signals(&mut self) {
+    fn apply_signals(&mut self) -> bool {
         if self.signals.reset.get() {
+            if self.no_reboot {
+                return true;
+            }
             self.reset_cpu();
         }
-        let a20 = self.signals.a20();
+        let a20 = self.signals.a20.get();
         if a20 != self.cpu.mmu.a20_enabled() {
             self.cpu.mmu.set_a20(a20);
         }
+        false
     }
 
     /// Brings every device whose deadline has passed up to `now`.

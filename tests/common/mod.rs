@@ -34,6 +34,8 @@ pub fn run_rom(rom: Vec<u8>, max_instructions: u64, no_reboot: bool) -> (Exit, S
     cfg.debugcon_sink = Some(Box::new(capture.clone()));
     cfg.max_instructions = Some(max_instructions);
     cfg.no_reboot = no_reboot;
+    // Device timing from retired instructions: the same output on a loaded machine.
+    cfg.deterministic = true;
     let mut m = Machine::new(cfg).expect("machine");
     let exit = m.run();
     let out = String::from_utf8_lossy(&capture.0.borrow()).into_owned();
