@@ -23,6 +23,8 @@ pub enum Error {
     },
     #[error("bad --debugcon value {0:?}: use stdio or file:PATH")]
     DebugconSpec(String),
+    #[error(transparent)]
+    Disk(#[from] devices::disk::DiskError),
     #[error("bad --serial value {0:?}: use stdio, file:PATH or none")]
     SerialSpec(String),
     #[error("cannot open serial output file {path}: {source}")]

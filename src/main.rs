@@ -69,6 +69,18 @@ struct RunArgs {
     /// Print the CPU state on stderr when the run ends.
     #[arg(long)]
     dump_state: bool,
+    /// Raw disk image for the primary master (IDE 0x1F0, IRQ14).
+    #[arg(long, value_name = "FILE")]
+    hda: Option<PathBuf>,
+    /// Raw disk image for the primary slave.
+    #[arg(long, value_name = "FILE")]
+    hdb: Option<PathBuf>,
+    /// ISO image for the ATAPI CD-ROM (secondary master, 0x170, IRQ15).
+    #[arg(long, value_name = "FILE")]
+    cdrom: Option<PathBuf>,
+    /// Keep disk writes in memory; image files are left untouched.
+    #[arg(long)]
+    snapshot: bool,
     /// Derive virtual time from retired instructions (10 ns each) instead of the host
     /// clock, so two runs of the same guest behave identically.
     #[arg(long)]
@@ -104,6 +116,10 @@ fn run(args: RunArgs) -> Result<i32, rx86::Error> {
     cfg.max_instructions = args.max_instructions;
     cfg.no_reboot = args.no_reboot;
     cfg.deterministic = args.deterministic;
+    cfg.hda = args.hda;
+    cfg.hdb = args.hdb;
+    cfg.cdrom = args.cdrom;
+    cfg.snapshot = args.snapshot;
     let mut machine = Machine::new(cfg)?;
     let exit = machine.run();
     if !matches!(exit, rx86::Exit::ExitDevice(_)) {

@@ -74,6 +74,7 @@ fn every_golden_file_has_a_test() {
         "uart",
         "rtc",
         "reset",
+        "disk",
     ];
     for e in std::fs::read_dir(rom_dir()).unwrap() {
         let p = e.unwrap().path();
@@ -110,4 +111,117 @@ fn demo_and_hello_print_and_exit() {
         assert_eq!(exit, Exit::ExitDevice(1));
         assert!(out.ends_with("12345678\n"), "{name}: {out:?}");
     }
+}
+
+/// A 1 MiB image in which sector n starts with the dword n and is otherwise n & 0xFF.
+fn test_image(path: &std::path::Path) -> Vec<u8> {
+    let mut img = Vec::with_capacity(2048 * 512);
+    for n in 0u32..2048 {
+        let mut s = vec![n as u8; 512];
+        s[..4].copy_from_slice(&n.to_le_bytes());
+        img.extend_from_slice(&s);
+    }
+    std::fs::write(path, &img).unwrap();
+    img
+}
+
+fn temp(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("rx86-{name}-{}.img", std::process::id()))
+}
+
+fn run_disk_rom(image: &std::path::Path, snapshot: bool) -> (Exit, String) {
+    let rom = std::fs::read(rom_dir().join("disk.bin")).unwrap();
+    let capture = common::Capture::default();
+    let mut cfg = rx86::Config::new(rom);
+    cfg.memory_mb = 64;
+    cfg.debugcon_sink = Some(Box::new(capture.clone()));
+    cfg.max_instructions = Some(50_000_000);
+    cfg.deterministic = true;
+    cfg.hda = Some(image.to_path_buf());
+    cfg.snapshot = snapshot;
+    let mut m = rx86::Machine::new(cfg).unwrap();
+    let exit = m.run();
+    drop(m);
+    let out = String::from_utf8_lossy(&capture.0.borrow()).into_owned();
+    (exit, out)
+}
+
+#[test]
+fn disk_pio_and_dma_writes_reach_the_image() {
+    let path = temp("disk");
+    let mut want = test_image(&path);
+    let (exit, out) = run_disk_rom(&path, false);
+    let expected = std::fs::read_to_string(rom_dir().join("disk.expected")).unwrap();
+    assert_eq!(out, expected);
+    assert_eq!(exit, Exit::ExitDevice(1));
+    want[10 * 512..11 * 512].copy_from_slice(&b"RX86".repeat(128));
+    want[30 * 512..32 * 512].copy_from_slice(&b"DMA!".repeat(256));
+    let got = std::fs::read(&path).unwrap();
+    std::fs::remove_file(&path).ok();
+    assert!(got == want, "image holds exactly the PIO and DMA writes");
+}
+
+#[test]
+fn snapshot_leaves_the_image_untouched() {
+    let path = temp("snapshot");
+    let want = test_image(&path);
+    let (exit, out) = run_disk_rom(&path, true);
+    assert_eq!(exit, Exit::ExitDevice(1));
+    assert!(out.contains("dma write status: 50"), "{out}");
+    let got = std::fs::read(&path).unwrap();
+    std::fs::remove_file(&path).ok();
+    assert!(got == want, "--snapshot must not write the image");
+}
+
+#[test]
+fn flushed_data_survives_a_killed_emulator() {
+    use std::io::Read;
+    let path = temp("kill");
+    test_image(&path);
+    let rom = rom_dir().join("disk_hang.bin");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rx86"))
+        .args(["run", "--serial", "none", "--memory", "64", "--bios"])
+        .arg(&rom)
+        .arg("--hda")
+        .arg(&path)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the guest to report its FLUSH CACHE, then kill -9: no clean exit.
+    let mut out = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while !String::from_utf8_lossy(&seen).contains("flushed\n") {
+        if out.read(&mut byte).unwrap() == 0 {
+            break;
+        }
+        seen.push(byte[0]);
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let got = std::fs::read(&path).unwrap();
+    std::fs::remove_file(&path).ok();
+    assert!(String::from_utf8_lossy(&seen).contains("flush cache status: 50"));
+    assert_eq!(&got[10 * 512..11 * 512], &b"RX86".repeat(128)[..]);
+}
+
+#[test]
+fn missing_or_mis_sized_disk_is_a_clear_error() {
+    let mut cfg = rx86::Config::new(std::fs::read(rom_dir().join("hello.bin")).unwrap());
+    cfg.hda = Some("/nonexistent/disk.img".into());
+    let err = rx86::Machine::new(cfg)
+        .err()
+        .expect("missing image refused")
+        .to_string();
+    assert!(err.contains("/nonexistent/disk.img"), "{err}");
+    let path = temp("odd");
+    std::fs::write(&path, vec![0u8; 1000]).unwrap();
+    let mut cfg = rx86::Config::new(std::fs::read(rom_dir().join("hello.bin")).unwrap());
+    cfg.hda = Some(path.clone());
+    let err = rx86::Machine::new(cfg)
+        .err()
+        .expect("odd size refused")
+        .to_string();
+    std::fs::remove_file(&path).ok();
+    assert!(err.contains("not a multiple of 512"), "{err}");
 }

@@ -33,6 +33,9 @@ struct Mapping {
 #[derive(Default)]
 pub struct PortBus {
     maps: Vec<Mapping>,
+    /// Consulted, with the absolute port as offset, for ports no range claims: for
+    /// windows whose base the guest programs (PCI BARs).
+    fallback: Option<DeviceRef>,
 }
 
 impl PortBus {
@@ -45,6 +48,12 @@ impl PortBus {
         self.maps.push(Mapping { start, len, device });
     }
 
+    /// Sets the device that answers ports no range claims (it gets the absolute port
+    /// as its offset and answers all ones for ports it does not decode either).
+    pub fn set_fallback(&mut self, device: DeviceRef) {
+        self.fallback = Some(device);
+    }
+
     fn find(&self, port: u16) -> Option<&Mapping> {
         self.maps
             .iter()
@@ -55,10 +64,13 @@ impl PortBus {
     pub fn read(&mut self, port: u16, size: u8) -> u32 {
         match self.find(port) {
             Some(m) => m.device.borrow_mut().read((port - m.start) as u32, size),
-            None => {
-                tracing::debug!(port, size, "read from unassigned port");
-                all_ones(size)
-            }
+            None => match &self.fallback {
+                Some(f) => f.borrow_mut().read(port as u32, size),
+                None => {
+                    tracing::debug!(port, size, "read from unassigned port");
+                    all_ones(size)
+                }
+            },
         }
     }
 
@@ -69,7 +81,10 @@ impl PortBus {
                 .device
                 .borrow_mut()
                 .write((port - m.start) as u32, size, value),
-            None => tracing::debug!(port, size, value, "write to unassigned port"),
+            None => match &self.fallback {
+                Some(f) => f.borrow_mut().write(port as u32, size, value),
+                None => tracing::debug!(port, size, value, "write to unassigned port"),
+            },
         }
     }
 }
@@ -189,6 +204,19 @@ mod tests {
         );
         assert_eq!(bus.read(0xfec0_0010, 1), 0xff);
         assert!(bus.claims(0xfec0_000f) && !bus.claims(0xfec0_0010));
+    }
+
+    #[test]
+    fn fallback_answers_unclaimed_ports_with_absolute_offsets() {
+        let mut bus = PortBus::new();
+        let fb = Rc::new(RefCell::new(Latch(0)));
+        bus.set_fallback(fb.clone());
+        bus.register(0x100, 4, Rc::new(RefCell::new(Latch(0))));
+        bus.write(0xc004, 4, 7);
+        assert_eq!(fb.borrow().0, 7);
+        assert_eq!(bus.read(0xc001, 1), 7 + 0xc001);
+        bus.write(0x101, 1, 1);
+        assert_eq!(fb.borrow().0, 7, "claimed ports never reach the fallback");
     }
 
     #[test]

@@ -51,6 +51,12 @@ pub struct Config {
     pub deterministic: bool,
     /// Where COM1's output goes.
     pub serial: Serial,
+    /// Raw disk images: primary master/slave, and a CD-ROM image as secondary master.
+    pub hda: Option<PathBuf>,
+    pub hdb: Option<PathBuf>,
+    pub cdrom: Option<PathBuf>,
+    /// Keep disk writes in memory; the image files stay untouched.
+    pub snapshot: bool,
     /// Or a custom sink (tests), which wins over `serial`.
     pub serial_sink: Option<Box<dyn Write>>,
 }
@@ -93,6 +99,10 @@ impl Config {
             deterministic: false,
             serial: Serial::None,
             serial_sink: None,
+            hda: None,
+            hdb: None,
+            cdrom: None,
+            snapshot: false,
         }
     }
 }
@@ -159,6 +169,21 @@ impl TimeSource {
             // Jump over the time the CPU would have spent halted.
             TimeSource::Instructions { idle_ns } => *idle_ns += wait,
         }
+    }
+}
+
+/// Guest RAM as a bus master sees it: physical addresses, no A20 masking.
+struct GuestRam<'a>(&'a mut crate::mmu::PhysMem);
+
+impl devices::ide::DmaMemory for GuestRam<'_> {
+    fn read(&mut self, addr: u32, buf: &mut [u8]) {
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = self.0.read_u8(addr.wrapping_add(i as u32));
+        }
+    }
+
+    fn write(&mut self, addr: u32, data: &[u8]) {
+        self.0.load(addr, data);
     }
 }
 
@@ -277,6 +302,12 @@ impl Machine {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(DETERMINISTIC_EPOCH, |d| d.as_secs())
         };
+        let drives = pc::open_drives(
+            cfg.hda.as_deref(),
+            cfg.hdb.as_deref(),
+            cfg.cdrom.as_deref(),
+            cfg.snapshot,
+        )?;
         let board = pc::Board::new(
             &mut io,
             &clock,
@@ -285,6 +316,7 @@ impl Machine {
                 ram_bytes: ram as u64,
                 epoch_secs,
                 com1_out,
+                drives,
             },
         );
         let mut cpu = Cpu::new(Mmu::new(phys), io);
@@ -328,6 +360,7 @@ impl Machine {
             let now = self.time.now(self.cpu.retired);
             self.clock.set(now);
             self.service_devices(now);
+            self.board.run_dma(&mut GuestRam(&mut self.cpu.mmu.phys));
             let deadline = self.next_deadline();
             let slice = self.time.slice(now, deadline);
             let start = self.cpu.retired;
@@ -352,6 +385,8 @@ impl Machine {
                 match step {
                     Step::Ran => {}
                     Step::Halted => {
+                        // A bus-master transfer the guest waits for completes now.
+                        self.board.run_dma(&mut GuestRam(&mut self.cpu.mmu.phys));
                         if self.cpu.nmi_pending
                             || self.cpu.intr_pending() && self.cpu.interruptible()
                         {

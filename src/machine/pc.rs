@@ -6,14 +6,19 @@ use std::cell::RefCell;
 use std::io::Write;
 use std::rc::Rc;
 
+use devices::bus::all_ones;
 use devices::cmos::Cmos;
+use devices::disk::DiskImage;
 use devices::i8042::I8042;
+use devices::ide::{
+    Drive, IdeBusMaster, IdeChannel, IdeChannelRef, IdeCommandBlock, IdeControlBlock,
+};
 use devices::pci::PciBus;
 use devices::pic8259::PicPair;
 use devices::pit8254::Pit;
 use devices::port92::Port92;
 use devices::uart16550::{self, Uart16550};
-use devices::{Clock, DeviceRef, PortBus, Signals};
+use devices::{BusDevice, Clock, DeviceRef, PortBus, Signals};
 
 use crate::cpu::InterruptController;
 
@@ -35,6 +40,16 @@ pub struct Board {
     pub kbc: Rc<RefCell<I8042>>,
     pub com: [Rc<RefCell<Uart16550>>; 2],
     pub pci: Rc<RefCell<PciBus>>,
+    /// Primary (0x1F0/0x3F6, IRQ14) and secondary (0x170/0x376, IRQ15) IDE channels.
+    pub ide: [IdeChannelRef; 2],
+    /// Their command blocks, which carry the channels' deadlines.
+    ide_timed: [DeviceRef; 2],
+}
+
+/// The drives on the IDE cables: primary master/slave, secondary master/slave.
+#[derive(Default)]
+pub struct Drives {
+    pub slots: [Option<Drive>; 4],
 }
 
 /// What the board needs from the machine's configuration.
@@ -44,6 +59,7 @@ pub struct BoardConfig {
     pub epoch_secs: u64,
     /// COM1's output; COM2 has none.
     pub com1_out: Box<dyn Write>,
+    pub drives: Drives,
 }
 
 impl Board {
@@ -91,6 +107,35 @@ impl Board {
         let pci = PciBus::new_i440fx(signals.clone());
         PciBus::register(&pci, ports);
 
+        let mut slots = cfg.drives.slots.into_iter();
+        let mut channel = |cmd: u16, ctl: u16, irq: u8| {
+            let mut ch = IdeChannel::new(clock.clone(), line(irq));
+            for slot in 0..2 {
+                if let Some(drive) = slots.next().flatten() {
+                    ch.attach(slot, drive);
+                }
+            }
+            let ch = ch.into_shared();
+            let command: DeviceRef = Rc::new(RefCell::new(IdeCommandBlock::new(ch.clone())));
+            ports.register(cmd, 8, command.clone());
+            ports.register(
+                ctl,
+                1,
+                Rc::new(RefCell::new(IdeControlBlock::new(ch.clone()))),
+            );
+            (ch, command)
+        };
+        let (ide0, timed0) = channel(0x1f0, 0x3f6, 14);
+        let (ide1, timed1) = channel(0x170, 0x376, 15);
+        // The bus-master registers live wherever the guest puts the PIIX3 IDE BAR4.
+        ports.set_fallback(Rc::new(RefCell::new(BusMasterWindow {
+            pci: pci.clone(),
+            channels: [
+                IdeBusMaster::new(ide0.clone()),
+                IdeBusMaster::new(ide1.clone()),
+            ],
+        })));
+
         Self {
             pic,
             pit,
@@ -98,6 +143,18 @@ impl Board {
             kbc,
             com: [com1, com2],
             pci,
+            ide: [ide0, ide1],
+            ide_timed: [timed0, timed1],
+        }
+    }
+
+    /// Runs any bus-master transfer the guest started, against guest RAM.
+    pub fn run_dma(&self, mem: &mut dyn devices::ide::DmaMemory) {
+        for ch in &self.ide {
+            let pending = ch.borrow().dma_pending();
+            if pending {
+                ch.borrow_mut().run_dma(mem);
+            }
         }
     }
 
@@ -108,6 +165,8 @@ impl Board {
             self.cmos.clone(),
             self.com[0].clone(),
             self.com[1].clone(),
+            self.ide_timed[0].clone(),
+            self.ide_timed[1].clone(),
         ]
     }
 
@@ -120,10 +179,75 @@ impl Board {
             com.borrow_mut().reset();
         }
         self.pci.borrow_mut().reset();
+        for ch in &self.ide {
+            ch.borrow_mut().reset();
+        }
     }
 
     /// The CPU's interrupt controller: the 8259A pair.
     pub fn interrupt_controller(&self) -> Rc<RefCell<dyn InterruptController>> {
         self.pic.clone()
     }
+}
+
+/// The PIIX3 IDE bus-master register block (16 ports: primary at +0, secondary at +8),
+/// decoded at the I/O base the guest programmed into BAR4 while I/O decoding is on.
+struct BusMasterWindow {
+    pci: Rc<RefCell<PciBus>>,
+    channels: [IdeBusMaster; 2],
+}
+
+impl BusMasterWindow {
+    /// The channel and register offset a port decodes to, if it is in the window.
+    fn decode(&self, port: u32) -> Option<(usize, u32)> {
+        let base = self.pci.borrow().ide_bm_base()? as u32;
+        let off = port.wrapping_sub(base);
+        (off < 16).then_some(((off / 8) as usize, off % 8))
+    }
+}
+
+impl BusDevice for BusMasterWindow {
+    fn read(&mut self, port: u32, size: u8) -> u32 {
+        match self.decode(port) {
+            Some((ch, off)) => self.channels[ch].read(off, size),
+            None => all_ones(size),
+        }
+    }
+
+    fn write(&mut self, port: u32, size: u8, value: u32) {
+        if let Some((ch, off)) = self.decode(port) {
+            self.channels[ch].write(off, size, value);
+        }
+    }
+
+    fn name(&self) -> &str {
+        "piix3-ide-bm"
+    }
+}
+
+/// Opens the drives of a configuration: hard disks read-write (or as snapshots), the
+/// CD-ROM read-only.
+pub fn open_drives(
+    hda: Option<&std::path::Path>,
+    hdb: Option<&std::path::Path>,
+    cdrom: Option<&std::path::Path>,
+    snapshot: bool,
+) -> Result<Drives, devices::disk::DiskError> {
+    use devices::disk::OpenMode;
+    let mode = if snapshot {
+        OpenMode::Snapshot
+    } else {
+        OpenMode::ReadWrite
+    };
+    let disk = |p: Option<&std::path::Path>| -> Result<Option<Drive>, devices::disk::DiskError> {
+        p.map(|p| DiskImage::open(p, mode).map(Drive::Disk))
+            .transpose()
+    };
+    let mut drives = Drives::default();
+    drives.slots[0] = disk(hda)?;
+    drives.slots[1] = disk(hdb)?;
+    if let Some(p) = cdrom {
+        drives.slots[2] = Some(Drive::Cdrom(Some(DiskImage::open_cdrom(p)?)));
+    }
+    Ok(drives)
 }
