@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use rx86::machine::{load_rom, Config, Debugcon, Serial};
+use rx86::machine::{console, load_rom, Config, Debugcon, Serial};
 use rx86::Machine;
 
 /// The demo guest that runs when rx86 is started without arguments.
@@ -120,8 +120,16 @@ fn run(args: RunArgs) -> Result<i32, rx86::Error> {
     cfg.hdb = args.hdb;
     cfg.cdrom = args.cdrom;
     cfg.snapshot = args.snapshot;
+    let stdio_console = cfg.serial == Serial::Stdio;
     let mut machine = Machine::new(cfg)?;
+    // The console: raw terminal while the guest runs (restored when `_raw` drops),
+    // stdin forwarded to COM1.
+    let _raw = stdio_console.then(console::RawTerminal::enter).flatten();
+    if stdio_console {
+        machine.attach_input(console::spawn_stdin_reader());
+    }
     let exit = machine.run();
+    drop(_raw);
     if !matches!(exit, rx86::Exit::ExitDevice(_)) {
         eprintln!("rx86: {}", exit.describe());
     }

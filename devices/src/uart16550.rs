@@ -264,6 +264,13 @@ impl Uart16550 {
         true
     }
 
+    /// The guest asserts DTR (MCR bit 0): it is ready for data. A console holds host
+    /// input until then, as a terminal honouring DTR/DSR flow control would, so bytes
+    /// typed before the guest set the port up are not lost to its FIFO reset.
+    pub fn dtr(&self) -> bool {
+        self.mcr & 0x01 != 0
+    }
+
     /// Free room in the RX FIFO (1 byte RBR in 16450 mode); 0 in loopback. `receive`
     /// additionally paces input to one byte per character time.
     pub fn rx_space(&mut self) -> usize {

@@ -1,6 +1,7 @@
 //! The machine: RAM and ROM, the board's devices on the port bus, the CPU, and the run
 //! loop that turns CPU events and device deadlines into a run outcome.
 
+pub mod console;
 pub mod pc;
 
 use std::cell::{Cell, RefCell};
@@ -200,6 +201,8 @@ pub enum Exit {
     HaltedForever,
     /// The guest reset the machine (i8042, port 0x92, 0xCF9) under `--no-reboot`.
     Reboot,
+    /// The user pressed Ctrl-A x on the console.
+    Quit,
 }
 
 impl Exit {
@@ -210,7 +213,7 @@ impl Exit {
             Exit::TripleFault => 4,
             Exit::Budget => 6,
             Exit::HaltedForever => 8,
-            Exit::Reboot => 0,
+            Exit::Reboot | Exit::Quit => 0,
         }
     }
 
@@ -221,6 +224,7 @@ impl Exit {
             Exit::Budget => "instruction budget exhausted".into(),
             Exit::HaltedForever => "CPU halted with no interrupt source to wake it".into(),
             Exit::Reboot => "guest rebooted (--no-reboot)".into(),
+            Exit::Quit => "quit from the console (Ctrl-A x)".into(),
         }
     }
 }
@@ -236,6 +240,9 @@ pub struct Machine {
     pub signals: Rc<Signals>,
     /// Host input (a console) may arrive, so a halted CPU waits for it.
     pub host_input: bool,
+    /// Console input for COM1, and a byte the UART could not take yet.
+    input: Option<crossbeam_channel::Receiver<console::Input>>,
+    held_input: std::collections::VecDeque<u8>,
     exit_request: Rc<Cell<Option<u32>>>,
     post: Rc<RefCell<PostCodes>>,
     max_instructions: Option<u64>,
@@ -336,6 +343,8 @@ impl Machine {
             timed,
             signals,
             host_input: false,
+            input: None,
+            held_input: std::collections::VecDeque::new(),
             exit_request,
             post,
             max_instructions: cfg.max_instructions,
@@ -361,7 +370,15 @@ impl Machine {
             self.clock.set(now);
             self.service_devices(now);
             self.board.run_dma(&mut GuestRam(&mut self.cpu.mmu.phys));
-            let deadline = self.next_deadline();
+            if self.feed_input() {
+                return Exit::Quit;
+            }
+            let mut deadline = self.next_deadline();
+            if !self.held_input.is_empty() && self.board.com[0].borrow().dtr() {
+                // The UART takes the next held byte one character time after the last.
+                let ready = self.board.com[0].borrow().rx_ready_at().max(now + 1);
+                deadline = Some(deadline.map_or(ready, |d| d.min(ready)));
+            }
             let slice = self.time.slice(now, deadline);
             let start = self.cpu.retired;
             for _ in 0..slice {
@@ -464,6 +481,45 @@ impl Machine {
     /// or host input can arrive.
     fn wake_possible(&self) -> bool {
         self.cpu.s.eflags & flags::IF != 0 && (self.next_deadline().is_some() || self.host_input)
+    }
+
+    /// Feeds COM1 from a console input channel (see `console::spawn_stdin_reader`).
+    pub fn attach_input(&mut self, rx: crossbeam_channel::Receiver<console::Input>) {
+        self.input = Some(rx);
+        self.host_input = true;
+    }
+
+    /// Moves host bytes into COM1 as fast as its line rate takes them, holding them
+    /// while the guest keeps DTR low. Returns true if the user asked to quit.
+    fn feed_input(&mut self) -> bool {
+        if let Some(rx) = &self.input {
+            loop {
+                match rx.try_recv() {
+                    Ok(console::Input::Byte(b)) => self.held_input.push_back(b),
+                    Ok(console::Input::Quit) => return true,
+                    Ok(console::Input::Eof)
+                    | Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                        self.input = None;
+                        break;
+                    }
+                    Err(crossbeam_channel::TryRecvError::Empty) => break,
+                }
+            }
+        }
+        // Only input that may still arrive keeps a halted CPU waiting; held bytes are
+        // delivered by the deadline below once DTR is up.
+        self.host_input = self.input.is_some();
+        let mut com1 = self.board.com[0].borrow_mut();
+        if !com1.dtr() {
+            return false;
+        }
+        while let Some(&b) = self.held_input.front() {
+            if !com1.receive(b) {
+                break;
+            }
+            self.held_input.pop_front();
+        }
+        false
     }
 
     /// Registers a device that has deadlines, so the run loop services it.
