@@ -222,6 +222,26 @@ fn missing_or_mis_sized_disk_is_a_clear_error() {
         .err()
         .expect("odd size refused")
         .to_string();
-    std::fs::remove_file(&path).ok();
     assert!(err.contains("not a multiple of 512"), "{err}");
+    // An ISO must be whole 2048-byte sectors.
+    let mut cfg = rx86::Config::new(std::fs::read(rom_dir().join("hello.bin")).unwrap());
+    cfg.cdrom = Some(path.clone());
+    let err = rx86::Machine::new(cfg)
+        .err()
+        .expect("odd ISO refused")
+        .to_string();
+    std::fs::remove_file(&path).ok();
+    assert!(err.contains("2048"), "{err}");
+    // The same image as two read-write disks.
+    let path = temp("twice");
+    test_image(&path);
+    let mut cfg = rx86::Config::new(std::fs::read(rom_dir().join("hello.bin")).unwrap());
+    cfg.hda = Some(path.clone());
+    cfg.hdb = Some(path.clone());
+    let err = rx86::Machine::new(cfg)
+        .err()
+        .expect("double open refused")
+        .to_string();
+    std::fs::remove_file(&path).ok();
+    assert!(err.contains("already open read-write"), "{err}");
 }
