@@ -59,6 +59,51 @@ pub struct LazyFlags {
     pub aux: u32,
 }
 
+/// An 80-bit extended-precision value (Intel SDM Vol. 1 §4.2.2): a 64-bit significand
+/// with an explicit integer bit, and the sign (bit 15) with a 15-bit biased exponent.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Ext80 {
+    pub signif: u64,
+    pub sign_exp: u16,
+}
+
+/// The x87 FPU state (SDM Vol. 1 §8.1): the eight physical data registers R0-R7 (ST(i)
+/// is R((TOP + i) mod 8); MMX registers alias their significands), control, status
+/// (TOP in bits 11-13) and the full tag word (two bits per physical register), and the
+/// last-instruction pointers.
+#[repr(C)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FpuState {
+    pub regs: [Ext80; 8],
+    pub fcw: u16,
+    pub fsw: u16,
+    pub ftw: u16,
+    pub fop: u16,
+    pub fip: u32,
+    pub fcs: u16,
+    pub fdp: u32,
+    pub fds: u16,
+}
+
+impl Default for FpuState {
+    /// The power-on state (SDM Vol. 3A Table 9-1): FCW 0040h, FSW 0, FTW 5555h (every
+    /// register tagged zero) with +0.0 in R0-R7.
+    fn default() -> Self {
+        Self {
+            regs: [Ext80::default(); 8],
+            fcw: 0x0040,
+            fsw: 0,
+            ftw: 0x5555,
+            fop: 0,
+            fip: 0,
+            fcs: 0,
+            fdp: 0,
+            fds: 0,
+        }
+    }
+}
+
 /// The architectural state of one CPU.
 #[repr(C)]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -84,6 +129,7 @@ pub struct CpuState {
     pub sysenter_cs: u32,
     pub sysenter_esp: u32,
     pub sysenter_eip: u32,
+    pub fpu: FpuState,
 }
 
 /// One shadow-TLB entry: a host page address with permission bits in its low 12 bits.

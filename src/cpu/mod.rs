@@ -8,6 +8,7 @@
 
 pub mod fault;
 pub mod flags;
+pub mod fpu;
 
 mod alu;
 mod control;

@@ -283,18 +283,9 @@ impl Cpu {
             }
             Sysenter => self.sysenter()?,
             Sysexit => self.sysexit()?,
-            Wait => {
-                if self.s.cr0 & (cr0::MP | cr0::TS) == cr0::MP | cr0::TS {
-                    return Err(Fault::Nm);
-                }
-            }
-            _ if is_x87(i) => {
-                // No coprocessor yet: ESC instructions trap when CR0 asks, else the bus
-                // answers nothing (as on a 386 without a 387).
-                if self.s.cr0 & (cr0::EM | cr0::TS) != 0 {
-                    return Err(Fault::Nm);
-                }
-            }
+            Wait => self.fwait()?,
+            _ if super::fpu::is_x87(i) => self.x87(i)?,
+            _ if super::fpu::is_mmx(i) => self.mmx(i)?,
             _ => return Err(Fault::Ud),
         }
         Ok(())
@@ -572,11 +563,4 @@ impl Cpu {
         self.next_eip = self.s.regs[EDX];
         Ok(())
     }
-}
-
-/// True for x87 escape instructions (D8–DF opcodes) and their FWAIT-prefixed forms.
-fn is_x87(i: &Instruction) -> bool {
-    i.code().op_code().encoding() == iced_x86::EncodingKind::Legacy
-        && matches!(i.code().op_code().op_code(), 0xd8..=0xdf)
-        && i.code().op_code().table() == iced_x86::OpCodeTableKind::Normal
 }
