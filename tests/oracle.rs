@@ -150,6 +150,7 @@ fn hand(slot: u32, code: &[u8], regs: [u32; 8], eflags: u32) -> Case {
         code: code.to_vec(),
         init,
         flags_mask: a.flags_mask,
+        mem_ignore: Vec::new(),
     }
 }
 

@@ -55,6 +55,15 @@ rom_tests!(
     uart,
     rtc,
     reset,
+    fpu_mf,
+    fpu_mf_sdm,
+    fpu_nm,
+    fpu_stack,
+    fpu_stack_sdm,
+    fpu_save,
+    fpu_save_sdm,
+    fpu_irq13,
+    fpu_irq13_sdm,
 );
 
 #[test]
@@ -75,6 +84,15 @@ fn every_golden_file_has_a_test() {
         "rtc",
         "reset",
         "disk",
+        "fpu_mf",
+        "fpu_mf_sdm",
+        "fpu_nm",
+        "fpu_stack",
+        "fpu_stack_sdm",
+        "fpu_save",
+        "fpu_save_sdm",
+        "fpu_irq13",
+        "fpu_irq13_sdm",
     ];
     for e in std::fs::read_dir(rom_dir()).unwrap() {
         let p = e.unwrap().path();

@@ -6,6 +6,7 @@ pub const SIGNATURE: u32 = 0x0633;
 
 /// CPUID.1:EDX feature bits.
 pub mod feature {
+    pub const FPU: u32 = 1 << 0;
     pub const PSE: u32 = 1 << 3;
     pub const TSC: u32 = 1 << 4;
     pub const MSR: u32 = 1 << 5;
@@ -13,15 +14,20 @@ pub mod feature {
     pub const SEP: u32 = 1 << 11;
     pub const PGE: u32 = 1 << 13;
     pub const CMOV: u32 = 1 << 15;
+    pub const MMX: u32 = 1 << 23;
+    pub const FXSR: u32 = 1 << 24;
 }
 
-pub const FEATURES: u32 = feature::PSE
+pub const FEATURES: u32 = feature::FPU
+    | feature::PSE
     | feature::TSC
     | feature::MSR
     | feature::CX8
     | feature::SEP
     | feature::PGE
-    | feature::CMOV;
+    | feature::CMOV
+    | feature::MMX
+    | feature::FXSR;
 
 const MAX_LEAF: u32 = 2;
 
@@ -51,7 +57,12 @@ mod tests {
             s.extend_from_slice(&r.to_le_bytes());
         }
         assert_eq!(&s, b"GenuineIntel");
-        assert_eq!(cpuid(1)[3] & 1, 0, "no FPU until the x87 is implemented");
+        let edx = cpuid(1)[3];
+        assert_eq!(
+            edx & (feature::FPU | feature::MMX | feature::FXSR),
+            feature::FPU | feature::MMX | feature::FXSR
+        );
+        assert_eq!(edx & (1 << 25), 0, "no SSE");
         assert_eq!(cpuid(0x8000_0000), cpuid(2));
     }
 }

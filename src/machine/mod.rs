@@ -399,6 +399,7 @@ impl Machine {
                 if self.apply_signals() {
                     return Exit::Reboot;
                 }
+                self.board.update_ferr(self.cpu.ferr());
                 match step {
                     Step::Ran => {}
                     Step::Halted => {

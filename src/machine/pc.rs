@@ -44,6 +44,49 @@ pub struct Board {
     pub ide: [IdeChannelRef; 2],
     /// Their command blocks, which carry the channels' deadlines.
     ide_timed: [DeviceRef; 2],
+    /// The coprocessor-error logic: FERR# -> IRQ13, cleared by a write to port F0h.
+    ferr: Rc<RefCell<FerrLatch>>,
+}
+
+/// The PC/AT coprocessor-error wiring (the MS-DOS compatible mode of SDM Vol. 1 §8.7 and
+/// Appendix D): the CPU's FERR# output raises IRQ13; the handler's write to port F0h
+/// drops IRQ13 and asserts IGNNE# until FERR# goes inactive (FNCLEX/FNINIT).
+pub struct FerrLatch {
+    irq13: devices::IrqLine,
+    ignne: bool,
+    level: bool,
+}
+
+impl FerrLatch {
+    /// Follows the CPU's FERR# output.
+    pub fn update(&mut self, ferr: bool) {
+        if !ferr {
+            self.ignne = false;
+        }
+        let level = ferr && !self.ignne;
+        if level != self.level {
+            self.level = level;
+            self.irq13.set(level);
+        }
+    }
+}
+
+impl BusDevice for FerrLatch {
+    fn read(&mut self, _port: u32, size: u8) -> u32 {
+        all_ones(size)
+    }
+
+    fn write(&mut self, _port: u32, _size: u8, _value: u32) {
+        self.ignne = true;
+        if self.level {
+            self.level = false;
+            self.irq13.lower();
+        }
+    }
+
+    fn name(&self) -> &str {
+        "ferr-ignne"
+    }
 }
 
 /// The drives on the IDE cables: primary master/slave, secondary master/slave.
@@ -107,6 +150,13 @@ impl Board {
         let pci = PciBus::new_i440fx(signals.clone());
         PciBus::register(&pci, ports);
 
+        let ferr = Rc::new(RefCell::new(FerrLatch {
+            irq13: line(13),
+            ignne: false,
+            level: false,
+        }));
+        ports.register(0xf0, 1, ferr.clone());
+
         let mut slots = cfg.drives.slots.into_iter();
         let mut channel = |cmd: u16, ctl: u16, irq: u8| {
             let mut ch = IdeChannel::new(clock.clone(), line(irq));
@@ -145,6 +195,16 @@ impl Board {
             pci,
             ide: [ide0, ide1],
             ide_timed: [timed0, timed1],
+            ferr,
+        }
+    }
+
+    /// Follows the CPU's FERR# output (IRQ13 while set and not yet acknowledged).
+    #[inline]
+    pub fn update_ferr(&self, ferr: bool) {
+        let latch = &self.ferr;
+        if ferr || latch.borrow().level || latch.borrow().ignne {
+            latch.borrow_mut().update(ferr);
         }
     }
 

@@ -15,6 +15,7 @@ fn mem_size_name(size: MemorySize) -> &'static str {
         2 => "word ptr ",
         4 => "dword ptr ",
         8 => "qword ptr ",
+        10 => "tbyte ptr ",
         _ => "",
     }
 }

@@ -219,6 +219,8 @@ pub(crate) fn build(cases: &[Case]) -> Result<Vec<u8>, String> {
         lo = lo.min(c.code_addr);
         hi = hi.max(c.code_addr + CASE_SLOT);
     }
+    // The code segment's address must be page-aligned like its file offset.
+    lo &= !(PAGE - 1);
     let (runner, back) = runner(cases.len() as u32)?;
 
     // Code area: int3 filler, each case then `jmp back`.

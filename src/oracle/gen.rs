@@ -347,6 +347,7 @@ pub fn generate_at(seed: u64, index: u64, code_addr: u32) -> (Case, Vec<Intent>)
                 code: g.code,
                 init: g.init,
                 flags_mask: a.flags_mask,
+                mem_ignore: Vec::new(),
             };
             return (case, g.intent);
         }

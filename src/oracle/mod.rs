@@ -14,16 +14,21 @@
 //!   in `elf.rs`.
 //! - the emulator side (`Rx86Executor`, in `rx86.rs`) runs the same cases in rx86.
 //! - [`compare`] turns a mismatch into a readable report.
+//! - [`fpu_gen`] makes x87 cases: `FRSTOR` of a random FPU image, x87 instructions,
+//!   `FNSAVE`, so the FPU state is compared as data memory; [`Case::mem_ignore`] leaves out
+//!   the image bytes that legitimately differ (selectors, FOP, reserved halves).
 //!
 //! An executor reports EFLAGS as `PUSHFD` would see them (RF and VM clear). Everything but
 //! the undefined status flags is compared, reserved bits included.
 //!
-//! Tests: `tests/oracle.rs` (generator, analysis, native runner) and `tests/oracle_rx86.rs`
-//! (rx86 against the host, 20 000 cases; `ORACLE_CASES`, `ORACLE_SEED` override).
+//! Tests: `tests/oracle.rs` (generator, analysis, native runner), `tests/oracle_rx86.rs`
+//! (rx86 against the host, 20 000 cases; `ORACLE_CASES`, `ORACLE_SEED` override) and
+//! `tests/oracle_fpu.rs` (x87: 100 000 cases, transcendentals reported separately).
 
 mod analyze;
 pub(crate) mod disasm;
 mod elf;
+pub mod fpu_gen;
 pub mod gen;
 pub mod native;
 mod rx86;
@@ -115,6 +120,17 @@ pub struct Case {
     pub init: CaseState,
     /// EFLAGS bits to compare.
     pub flags_mask: u32,
+    /// Byte ranges of the data area (offsets from `DATA_BASE`) left out of the memory
+    /// comparison: what legitimately differs between the host and rx86, such as the code
+    /// and data selectors an x87 `FNSAVE` image holds. Empty for the integer cases.
+    pub mem_ignore: Vec<std::ops::Range<usize>>,
+}
+
+impl Case {
+    /// Whether byte `offset` of the data area is compared.
+    pub fn mem_compared(&self, offset: usize) -> bool {
+        !self.mem_ignore.iter().any(|r| r.contains(&offset))
+    }
 }
 
 /// Something that runs cases: the host CPU or rx86.
@@ -161,8 +177,8 @@ pub fn describe(case: &Case) -> String {
 }
 
 /// Compares `got` against `expected` (normally the native result) for `case`, with EFLAGS
-/// masked by `case.flags_mask`. `None` when they agree; otherwise a report naming every
-/// differing register, flag and memory range.
+/// masked by `case.flags_mask` and the data bytes in `case.mem_ignore` skipped. `None` when
+/// they agree; otherwise a report naming every differing register, flag and memory range.
 pub fn compare(case: &Case, expected: &CaseState, got: &CaseState) -> Option<String> {
     let mut diffs = String::new();
     for (i, name) in REG_NAMES.iter().enumerate() {
@@ -197,13 +213,14 @@ pub fn compare(case: &Case, expected: &CaseState, got: &CaseState) -> Option<Str
     } else {
         let mut shown = 0;
         let mut i = 0;
+        let differs = |i: usize| expected.mem[i] != got.mem[i] && case.mem_compared(i);
         while i < expected.mem.len() {
-            if expected.mem[i] == got.mem[i] {
+            if !differs(i) {
                 i += 1;
                 continue;
             }
             let start = i;
-            while i < expected.mem.len() && expected.mem[i] != got.mem[i] && i - start < 16 {
+            while i < expected.mem.len() && differs(i) && i - start < 16 {
                 i += 1;
             }
             if shown < 8 {

@@ -69,8 +69,8 @@ impl Rx86Executor {
                 Step::Halted => return Err(format!("{}: halted at {:#x}", case.name, cpu.s.eip)),
                 Step::Shutdown => {
                     return Err(format!(
-                        "{}: exception {:?} (shutdown)",
-                        case.name, cpu.last_exception
+                        "{}: exception {:?} (shutdown) at eip {:#x}",
+                        case.name, cpu.last_exception, cpu.s.eip
                     ))
                 }
             }
