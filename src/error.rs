@@ -25,6 +25,17 @@ pub enum Error {
     DebugconSpec(String),
     #[error(transparent)]
     Disk(#[from] devices::disk::DiskError),
+    #[error("{path}: {source}")]
+    Boot {
+        path: PathBuf,
+        source: crate::boot::BootError,
+    },
+    #[error("cannot read {what} {path}: {source}")]
+    ReadFile {
+        what: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("bad --serial value {0:?}: use stdio, file:PATH or none")]
     SerialSpec(String),
     #[error("cannot open serial output file {path}: {source}")]

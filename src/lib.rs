@@ -3,6 +3,7 @@
 //! `cpu` is the interpreter (the reference semantics), `mmu` the software MMU with its
 //! shadow TLB, `machine` the PC around them. See docs/architecture.md.
 
+pub mod boot;
 pub mod cpu;
 pub mod error;
 pub mod machine;

@@ -24,7 +24,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Boot a machine from a BIOS or test ROM.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Compare the interpreter with the host CPU on random instruction sequences.
     Oracle(OracleArgs),
 }
@@ -81,6 +81,18 @@ struct RunArgs {
     /// Keep disk writes in memory; image files are left untouched.
     #[arg(long)]
     snapshot: bool,
+    /// Boot a Linux bzImage (boot protocol 2.02+) or a Multiboot kernel directly.
+    #[arg(long, value_name = "FILE")]
+    kernel: Option<PathBuf>,
+    /// Initial ramdisk for --kernel (a Multiboot module for Multiboot kernels).
+    #[arg(long, value_name = "FILE")]
+    initrd: Option<PathBuf>,
+    /// Kernel command line for --kernel.
+    #[arg(long, value_name = "CMDLINE", default_value = "")]
+    append: String,
+    /// End the run after this many seconds of host time (exit status 10).
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<f64>,
     /// Derive virtual time from retired instructions (10 ns each) instead of the host
     /// clock, so two runs of the same guest behave identically.
     #[arg(long)]
@@ -90,7 +102,7 @@ struct RunArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
-        Some(Command::Run(args)) => args,
+        Some(Command::Run(args)) => *args,
         Some(Command::Oracle(args)) => return oracle(args),
         None => RunArgs::parse_from(["rx86"]),
     };
@@ -120,6 +132,13 @@ fn run(args: RunArgs) -> Result<i32, rx86::Error> {
     cfg.hdb = args.hdb;
     cfg.cdrom = args.cdrom;
     cfg.snapshot = args.snapshot;
+    cfg.kernel = args.kernel;
+    cfg.initrd = args.initrd;
+    cfg.append = args.append;
+    cfg.timeout = args
+        .timeout
+        .filter(|t| t.is_finite() && *t >= 0.0)
+        .map(std::time::Duration::from_secs_f64);
     let stdio_console = cfg.serial == Serial::Stdio;
     let mut machine = Machine::new(cfg)?;
     // The console: raw terminal while the guest runs (restored when `_raw` drops),

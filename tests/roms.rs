@@ -84,6 +84,7 @@ fn every_golden_file_has_a_test() {
         "rtc",
         "reset",
         "disk",
+        "multiboot",
         "fpu_mf",
         "fpu_mf_sdm",
         "fpu_nm",

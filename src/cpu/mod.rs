@@ -59,7 +59,9 @@ pub mod cr4 {
     pub const PSE: u32 = 1 << 4;
     pub const PGE: u32 = 1 << 7;
     /// Bits MOV CR4 accepts; others raise #GP(0).
-    pub const VALID: u32 = TSD | DE | PSE | PGE | (1 << 8);
+    /// FXSAVE/FXRSTOR support announced by the OS (no SSE state behind it).
+    pub const OSFXSR: u32 = 1 << 9;
+    pub const VALID: u32 = TSD | PSE | PGE | (1 << 8) | OSFXSR;
 }
 
 /// The CPU's INTR input and the INTA cycle that answers it.
@@ -517,7 +519,9 @@ impl Cpu {
             Shl | Sal | Shr | Sar | Rol | Ror | Rcl | Rcr => self.shift(i),
             Shld | Shrd => self.shift_double(i),
             Bt | Bts | Btr | Btc => self.bit_test(i),
-            Bsf | Bsr => self.bit_scan(i),
+            // F3 0F BC/BD are TZCNT/LZCNT only with BMI1/ABM, which this CPU lacks: the
+            // REP prefix is ignored and they execute as BSF/BSR, as on a P6.
+            Bsf | Bsr | Tzcnt | Lzcnt => self.bit_scan(i),
             Mov | Movzx | Movsx | Lea | Xchg | Xadd | Cmpxchg | Cmpxchg8b | Bswap | Cbw | Cwde
             | Cwd | Cdq | Lahf | Sahf | Xlatb | Setb | Setae | Sete | Setne | Setbe | Seta
             | Sets | Setns | Setp | Setnp | Setl | Setge | Setle | Setg | Seto | Setno | Cmovb

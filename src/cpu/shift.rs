@@ -188,7 +188,7 @@ impl Cpu {
             flags::set_flag(&mut self.s, ZF, true);
             return Ok(());
         }
-        let idx = if i.mnemonic() == Mnemonic::Bsf {
+        let idx = if matches!(i.mnemonic(), Mnemonic::Bsf | Mnemonic::Tzcnt) {
             v.trailing_zeros()
         } else {
             31 - v.leading_zeros()

@@ -58,6 +58,12 @@ pub struct Config {
     pub cdrom: Option<PathBuf>,
     /// Keep disk writes in memory; the image files stay untouched.
     pub snapshot: bool,
+    /// Direct kernel boot (Linux bzImage or Multiboot), its initrd and command line.
+    pub kernel: Option<PathBuf>,
+    pub initrd: Option<PathBuf>,
+    pub append: String,
+    /// End the run after this much host time.
+    pub timeout: Option<Duration>,
     /// Or a custom sink (tests), which wins over `serial`.
     pub serial_sink: Option<Box<dyn Write>>,
 }
@@ -104,6 +110,10 @@ impl Config {
             hdb: None,
             cdrom: None,
             snapshot: false,
+            kernel: None,
+            initrd: None,
+            append: String::new(),
+            timeout: None,
         }
     }
 }
@@ -203,6 +213,8 @@ pub enum Exit {
     Reboot,
     /// The user pressed Ctrl-A x on the console.
     Quit,
+    /// `--timeout` elapsed.
+    Timeout,
 }
 
 impl Exit {
@@ -214,6 +226,7 @@ impl Exit {
             Exit::Budget => 6,
             Exit::HaltedForever => 8,
             Exit::Reboot | Exit::Quit => 0,
+            Exit::Timeout => 10,
         }
     }
 
@@ -225,6 +238,7 @@ impl Exit {
             Exit::HaltedForever => "CPU halted with no interrupt source to wake it".into(),
             Exit::Reboot => "guest rebooted (--no-reboot)".into(),
             Exit::Quit => "quit from the console (Ctrl-A x)".into(),
+            Exit::Timeout => "timeout".into(),
         }
     }
 }
@@ -238,6 +252,8 @@ pub struct Machine {
     /// Devices with deadlines, serviced between CPU slices.
     timed: Vec<DeviceRef>,
     pub signals: Rc<Signals>,
+    /// `--timeout`: the host time at which the run ends.
+    deadline: Option<Instant>,
     /// Host input (a console) may arrive, so a halted CPU waits for it.
     pub host_input: bool,
     /// Console input for COM1, and a byte the UART could not take yet.
@@ -328,6 +344,23 @@ impl Machine {
         );
         let mut cpu = Cpu::new(Mmu::new(phys), io);
         cpu.intr = Some(board.interrupt_controller());
+        if let Some(path) = &cfg.kernel {
+            let read = |what, p: &PathBuf| {
+                std::fs::read(p).map_err(|source| Error::ReadFile {
+                    what,
+                    path: p.clone(),
+                    source,
+                })
+            };
+            let kernel = read("kernel image", path)?;
+            let initrd = cfg.initrd.as_ref().map(|p| read("initrd", p)).transpose()?;
+            crate::boot::load(&mut cpu, &kernel, initrd.as_deref(), &cfg.append).map_err(
+                |source| Error::Boot {
+                    path: path.clone(),
+                    source,
+                },
+            )?;
+        }
         let timed = board.timed();
         Ok(Self {
             cpu,
@@ -342,6 +375,7 @@ impl Machine {
             },
             timed,
             signals,
+            deadline: cfg.timeout.map(|t| Instant::now() + t),
             host_input: false,
             input: None,
             held_input: std::collections::VecDeque::new(),
@@ -366,6 +400,9 @@ impl Machine {
     /// lets virtual time jump (deterministic) or sleeps (host time) to the next deadline.
     pub fn run(&mut self) -> Exit {
         loop {
+            if self.deadline.is_some_and(|d| Instant::now() >= d) {
+                return Exit::Timeout;
+            }
             let now = self.time.now(self.cpu.retired);
             self.clock.set(now);
             self.service_devices(now);
