@@ -4,9 +4,9 @@
 //!
 //! - `fpu_cases_decode_as_intended`, `fpu_native_*`: the generator and the host side.
 //! - `fpu_oracle_matches_native`: `FPU_ORACLE_CASES` (default 100 000) non-transcendental
-//!   cases against rx86. It prints mismatches per family and the first 20 diffs; it asserts
-//!   zero mismatches only with `RX86_FPU_ORACLE_STRICT=1` (the x87 layer is still being
-//!   written).
+//!   cases against rx86. It prints mismatches per family and the first 20 diffs, and
+//!   asserts zero mismatches (`RX86_FPU_ORACLE_STRICT=0` turns that into a report, for
+//!   exploring other seeds).
 //! - `fpu_transcendentals_report`: `FPU_TRANS_CASES` (default 20 000) FSIN..FYL2XP1 cases;
 //!   mismatch rate and worst error in ulps per instruction, never asserted.
 //!
@@ -192,10 +192,11 @@ fn fpu_native_is_deterministic_and_gives_known_results() {
     );
     let b = ex.run_batch(&cases).expect("native run");
     for (i, ((case, p), q)) in cases.iter().zip(&a).zip(&b).enumerate() {
+        let d = compare(case, p, q);
         assert!(
-            p == q,
+            d.is_none(),
             "case #{i} differs between runs:\n{}",
-            compare(case, p, q).unwrap_or_default()
+            d.unwrap_or_default()
         );
     }
 
@@ -442,7 +443,7 @@ fn fpu_oracle_matches_native() {
     let total = env_u64("FPU_ORACLE_CASES", default) as usize;
     let seed = env_u64("FPU_ORACLE_SEED", SEED);
     let family = std::env::var("FPU_ORACLE_FAMILY").ok();
-    let strict = std::env::var("RX86_FPU_ORACLE_STRICT").is_ok_and(|v| v == "1");
+    let strict = std::env::var("RX86_FPU_ORACLE_STRICT").map_or(true, |v| v != "0");
     quiet_panics_here();
     let mut native = NativeExecutor::new();
     let mut emu = Rx86Executor::new();
@@ -508,7 +509,7 @@ fn fpu_oracle_matches_native() {
             "{mismatches} of {total} x87 cases differ from the host"
         );
     } else if mismatches > 0 {
-        eprintln!("(not asserted: set RX86_FPU_ORACLE_STRICT=1 to require zero mismatches)");
+        eprintln!("(not asserted: RX86_FPU_ORACLE_STRICT=0)");
     }
 }
 
@@ -615,17 +616,19 @@ fn compare_skips_the_ignored_image_bytes_only() {
     let case = fpu_gen::hand_case(0, &image(0x037F, &[ONE]), &[0xD9, 0xE8], &[]);
     let a = case.init.clone();
     let mut b = a.clone();
-    // FCS/FOP and FDS of the final image: ignored.
+    // FIP, FCS/FOP, FDP and FDS of the final image: ignored (the AMD host loses FIP/FDP
+    // across a context switch).
+    b.mem[fpu_gen::SAVE + 12] ^= 1;
     b.mem[fpu_gen::SAVE + 16] ^= 0x38;
     b.mem[fpu_gen::SAVE + 19] ^= 0x01;
+    b.mem[fpu_gen::SAVE + 20] ^= 1;
     b.mem[fpu_gen::SAVE + 24] ^= 0x38;
     b.mem[fpu_gen::SAVE + 2] ^= 0xFF; // reserved half of the FCW dword
     assert!(compare(&case, &a, &b).is_none());
-    // FIP and FDP are compared.
-    b.mem[fpu_gen::SAVE + 12] ^= 1;
-    b.mem[fpu_gen::SAVE + 20] ^= 1;
-    let d = compare(&case, &a, &b).expect("FIP and FDP differ");
-    assert!(d.contains("mem 0x2000040c"), "{d}");
-    assert!(d.contains("mem 0x20000414"), "{d}");
-    assert!(!d.contains("mem 0x20000410"), "{d}");
+    // The control, status and tag words and the registers are compared.
+    b.mem[fpu_gen::SAVE + 4] ^= 1;
+    b.mem[fpu_gen::SAVE + 28] ^= 1;
+    let d = compare(&case, &a, &b).expect("FSW and ST(0) differ");
+    assert!(d.contains("mem 0x20000404"), "{d}");
+    assert!(d.contains("mem 0x2000041c"), "{d}");
 }

@@ -11,8 +11,11 @@
 //! FSTENV writes the first 28 bytes of the same layout. Left out of the comparison
 //! ([`Case::mem_ignore`]): the reserved upper halves of the FCW/FSW/FTW/FDS dwords, the FCS
 //! and FDS selectors (the host runs cases with CS=0x23/DS=0x2b, rx86's executor with
-//! 0x1b/0x23), and FOP (processors differ in when they record it). FIP and FDP are
-//! compared: with base-0 segments both executors record the same offsets.
+//! 0x1b/0x23), FOP (processors differ in when they record it), and FIP/FDP: both
+//! executors record the same offsets, but on an AMD host a context switch between the
+//! instruction and the FNSAVE loses them (AMD's FXSAVE, which the kernel uses, stores
+//! the pointers only while an exception is pending), so the host is not deterministic
+//! there under load.
 //!
 //! What the host (AMD EPYC, Linux compat mode) was seen to do, and rx86 must match: FNSAVE
 //! writes 0xFFFF into the reserved halves; FCW bit 6 reads as 1 and bits 13-15 as 0 after
@@ -49,9 +52,9 @@ pub const SAVE: usize = 0x400;
 /// Bytes of a 32-bit FSAVE image and of a 32-bit FSTENV environment.
 pub const IMAGE_SIZE: usize = 108;
 pub const ENV_SIZE: usize = 28;
-/// Bytes of an environment (relative to its start) not compared: reserved halves, FCS and
-/// FOP, FDS.
-pub const ENV_IGNORED: [Range<usize>; 5] = [2..4, 6..8, 10..12, 16..20, 24..28];
+/// Bytes of an environment (relative to its start) not compared: reserved halves, FIP,
+/// FCS and FOP, FDP, FDS.
+pub const ENV_IGNORED: [Range<usize>; 3] = [2..4, 6..8, 10..28];
 
 /// FCW bits (SDM Vol. 1 §8.1.5).
 pub mod fcw {

@@ -105,6 +105,44 @@ fn exact(val: F80) -> Out {
     }
 }
 
+/// A NaN: exponent all ones, integer bit set, fraction non-zero (pseudo-NaNs, with
+/// the integer bit clear, are unsupported formats).
+fn is_nan(v: F80) -> bool {
+    v.sign_exp & 0x7fff == 0x7fff && v.signif >> 63 == 1 && v.signif << 1 != 0
+}
+
+/// The NaN chosen when ST(0) is a NaN and the memory operand was an SNaN, which its
+/// widening has already quieted (flagging IE): SDM Vol. 1 Table 4-7 on the original
+/// operands, a QNaN ST(0) beats the SNaN, two SNaNs give the larger significand
+/// (quieted). `None` when the rule does not apply.
+fn snan_operand(st: F80, src: Out) -> Option<F80> {
+    if src.flags & f80::exc::IE == 0 || !is_nan(st) || !is_nan(src.val) {
+        return None;
+    }
+    const QUIET: u64 = 1 << 62;
+    if st.signif & QUIET != 0 || st.signif >= src.val.signif & !QUIET {
+        Some(F80 {
+            signif: st.signif | QUIET,
+            ..st
+        })
+    } else {
+        Some(src.val)
+    }
+}
+
+/// The flags of widening a memory operand, given those of the operation that uses it
+/// and its other operand `st`: IE takes precedence over DE (SDM Vol. 1 §8.5, exception
+/// priority), and a NaN operand is propagated before any denormal check, so a denormal
+/// m32/m64 next to a NaN or invalid ST(0) raises no DE, as on the host; neither does a
+/// denormal dividend divided by a zero ST(0) (FDIVR/FIDIVR: ZE alone on the host).
+fn load_flags(load: u8, op: u8, st: F80) -> u8 {
+    if op & (f80::exc::IE | f80::exc::ZE) != 0 || is_nan(st) {
+        load & !f80::exc::DE
+    } else {
+        load
+    }
+}
+
 /// ST(n) of an operand that names an x87 register.
 fn sti(i: &Instruction, n: u32) -> usize {
     i.op_register(n).number() & 7
@@ -311,21 +349,29 @@ impl Cpu {
                 }
             }
             Fprem | Fprem1 => {
-                if let Some((a, b)) = self.st0_st1() {
-                    let r = f80::rem(a, b, c == Fprem1, self.fp_env());
-                    if self.fp_commit(0, r.out) {
-                        // C2 = incomplete; otherwise C0, C3, C1 = Q2, Q1, Q0 (the host
-                        // clears them when the reduction is incomplete).
-                        let cc = if r.incomplete {
-                            fsw::C2
-                        } else {
-                            let q = r.q as u16;
-                            (if q & 4 != 0 { fsw::C0 } else { 0 })
-                                | (if q & 2 != 0 { fsw::C3 } else { 0 })
-                                | (if q & 1 != 0 { fsw::C1 } else { 0 })
-                        };
-                        self.fp_set_cc(fsw::CC, cc);
-                    }
+                let Some((a, b)) = self.st0_st1() else {
+                    // Masked underflow: the host clears C2 (and C1), keeps C3 and C0.
+                    self.fp_set_cc(fsw::C2, 0);
+                    return Ok(());
+                };
+                let r = f80::rem(a, b, c == Fprem1, self.fp_env());
+                // A NaN result (a NaN operand or an invalid operation) has no
+                // quotient: the host clears C2 and C1 and keeps C3 and C0.
+                let nan = is_nan(r.out.val);
+                if self.fp_commit(0, r.out) {
+                    // C2 = incomplete; otherwise C0, C3, C1 = Q2, Q1, Q0 (the host
+                    // clears them when the reduction is incomplete).
+                    let cc = if nan {
+                        self.s.fpu.fsw & (fsw::C3 | fsw::C0)
+                    } else if r.incomplete {
+                        fsw::C2
+                    } else {
+                        let q = r.q as u16;
+                        (if q & 4 != 0 { fsw::C0 } else { 0 })
+                            | (if q & 2 != 0 { fsw::C3 } else { 0 })
+                            | (if q & 1 != 0 { fsw::C1 } else { 0 })
+                    };
+                    self.fp_set_cc(fsw::CC, cc);
                 }
             }
             Fsin | Fcos => {
@@ -399,14 +445,17 @@ impl Cpu {
             }
 
             // ---- stack management ----
+            // C0-C3 are undefined (SDM); the host clears C1 and keeps the others.
             Ffree_sti => {
                 let p = self.fp_phys(sti(i, 0));
                 self.fp_set_tag(p, tag::EMPTY);
+                self.fp_set_c1(false);
             }
             Ffreep_sti => {
                 let p = self.fp_phys(sti(i, 0));
                 self.fp_set_tag(p, tag::EMPTY);
                 self.fp_pop();
+                self.fp_set_c1(false);
             }
             Fincstp => {
                 self.fp_set_top(self.fp_top() + 1);
@@ -498,15 +547,16 @@ impl Cpu {
         }
     }
 
-    /// FLD ST(i): the source is read before the push.
+    /// FLD ST(i): the source is read before the push. An empty source is reported as
+    /// underflow (C1 = 0) even when ST(7) is also full, as on the host.
     fn fld_sti(&mut self, s: usize) {
-        if !self.fp_check_push() {
-            return;
-        }
         if self.fp_is_empty(s) {
             if self.fp_stack_fault(false) {
                 self.fp_push(INDEFINITE);
             }
+            return;
+        }
+        if !self.fp_check_push() {
             return;
         }
         let v = self.fp_st(s);
@@ -603,7 +653,7 @@ impl Cpu {
     }
 
     /// FCMOVcc: with an empty operand and IE masked, ST(0) gets the indefinite whatever
-    /// the condition.
+    /// the condition. C1 is set only by that underflow (to 0).
     fn fcmov(&mut self, s: usize, take: bool) {
         if self.fp_is_empty(0) || self.fp_is_empty(s) {
             if self.fp_stack_fault(false) {
@@ -611,11 +661,11 @@ impl Cpu {
             }
             return;
         }
+        // Without underflow C1 is undefined (SDM FCMOVcc); the host leaves it.
         if take {
             let v = self.fp_st(s);
             self.fp_set_st(0, v);
         }
-        self.fp_set_c1(false);
     }
 
     /// ST(0) = ST(0) op m (a widened memory operand).
@@ -630,8 +680,17 @@ impl Cpu {
             self.fp_raise(src.flags);
             return;
         }
-        let mut o = apply(op, self.fp_st(0), src.val, self.fp_env());
-        o.flags |= src.flags;
+        let st = self.fp_st(0);
+        let mut o = match snan_operand(st, src) {
+            Some(val) => Out {
+                val,
+                flags: f80::exc::IE,
+                c1: false,
+                store: !self.fp_suppressed(f80::exc::IE),
+            },
+            None => apply(op, st, src.val, self.fp_env()),
+        };
+        o.flags |= load_flags(src.flags, o.flags, st);
         self.fp_commit(0, o);
     }
 
@@ -672,8 +731,9 @@ impl Cpu {
             self.fp_raise(v.flags);
             return;
         }
-        let (cmp, f) = f80::compare(self.fp_st(0), v.val, false);
-        self.fcom_finish((cmp, f | v.flags), pops, false);
+        let st = self.fp_st(0);
+        let (cmp, f) = f80::compare(st, v.val, false);
+        self.fcom_finish((cmp, f | load_flags(v.flags, f, st)), pops, false);
     }
 
     fn fcom_underflow(&mut self, pops: u32, to_eflags: bool) {
@@ -690,7 +750,10 @@ impl Cpu {
         if self.fp_suppressed(f) {
             return;
         }
-        self.fp_set_c1(false);
+        // FCOMI/FUCOMI*: the host (AMD) leaves C1 as it was.
+        if !to_eflags {
+            self.fp_set_c1(false);
+        }
         self.set_compare(cmp, to_eflags);
         for _ in 0..pops {
             self.fp_pop();

@@ -865,6 +865,59 @@ fn stack_fault_masked_responses_match_the_host() {
     assert_eq!(cpu.fp_st(1), INDEFINITE);
 }
 
+// The condition-code fixes below follow the native oracle (tests/oracle_fpu.rs, seed
+// 0xF00ACE): each expected FSW is the host's (AMD EPYC) for the quoted case.
+
+#[test]
+fn ffree_clears_c1_and_keeps_c3_c2_c0() {
+    // host: ffree st5 with FSW 431F -> 411F (C0-C3 "undefined" in the SDM).
+    let mut cpu = prot_cpu(&[0xdd, 0xc1]);
+    load_stack(&mut cpu, &[ONE, TWO]);
+    cpu.s.fpu.fsw |= fsw::C3 | fsw::C1 | fsw::C0 | 0x1f;
+    run(&mut cpu, 1);
+    assert_eq!(cpu.s.fpu.fsw, 0x411f | (6 << 11));
+}
+
+#[test]
+fn fcmov_and_fcomi_leave_c1() {
+    // host: fcmovnu st0, st6 with FSW 5E70 -> 5E70; fcomi st0, st2 with FSW 220B -> 220B.
+    let mut cpu = prot_cpu(&[0xda, 0xc1, 0xdb, 0xf1]);
+    load_stack(&mut cpu, &[TWO, ONE]);
+    cpu.s.fpu.fsw |= fsw::C3 | fsw::C2 | fsw::C1 | 0x70;
+    cpu.s.eflags |= flags::CF;
+    run(&mut cpu, 1);
+    assert_eq!(cpu.fp_st(0), TWO, "CF = 1: taken");
+    assert_eq!(cpu.s.fpu.fsw, 0x4670 | (6 << 11));
+    cpu.s.fpu.fsw = (cpu.s.fpu.fsw & fsw::TOP) | 0x020b;
+    run(&mut cpu, 1);
+    assert_eq!(cpu.s.fpu.fsw, 0x020b | (6 << 11), "2 vs 1: C1 kept");
+    assert_eq!(flags::get(&cpu.s) & flags::ARITH, flags::ZF);
+}
+
+#[test]
+fn fprem_underflow_clears_c2_keeps_c3_c0() {
+    // host: fprem1 on an empty stack with FSW 4E00 (TOP 1) -> 4841.
+    let mut cpu = prot_cpu(&[0xd9, 0xf5]);
+    cpu.fninit();
+    cpu.s.fpu.fsw = 0x4e00;
+    run(&mut cpu, 1);
+    assert_eq!(cpu.s.fpu.fsw, 0x4841);
+    assert_eq!(cpu.fp_st(0), INDEFINITE);
+}
+
+#[test]
+fn fld_sti_of_an_empty_register_is_underflow_even_with_st7_full() {
+    // host: fld st5 (empty) with ST(7) valid, FSW 4D00 (TOP 1) -> 4541: C1 = 0.
+    let mut cpu = prot_cpu(&[0xd9, 0xc5]);
+    load_stack(&mut cpu, &[ONE; 8]);
+    let p = cpu.fp_phys(5);
+    cpu.fp_set_tag(p, tag::EMPTY);
+    cpu.s.fpu.fsw = (cpu.s.fpu.fsw & fsw::TOP) | 0x4500;
+    run(&mut cpu, 1);
+    assert_eq!(cpu.s.fpu.fsw, 0x4541 | (7 << 11));
+    assert_eq!(cpu.fp_st(0), INDEFINITE);
+}
+
 /// Tests whose results come from `f80` (they pass once its arithmetic lands).
 mod needs_f80 {
     use super::*;
@@ -969,5 +1022,107 @@ mod needs_f80 {
         assert_eq!(cpu.fp_st(0), ONE);
         run(&mut cpu, 1);
         assert_eq!(cpu.fp_st(0), ONE);
+    }
+
+    #[test]
+    fn fprem_of_a_nan_keeps_c3_c0() {
+        // host: fprem, ST(0) = SNaN 7FFF 92BCC882ECA3C4B9, ST(1) = BFBF 8A215EF421566673,
+        // FSW 454C -> 414D (IE; C2 and C1 cleared, C3 and C0 kept), ST(0) quieted.
+        let snan = F80 {
+            signif: 0x92bc_c882_eca3_c4b9,
+            sign_exp: 0x7fff,
+        };
+        let b = F80 {
+            signif: 0x8a21_5ef4_2156_6673,
+            sign_exp: 0xbfbf,
+        };
+        let mut cpu = prot_cpu(&[0xd9, 0xf8]);
+        load_stack(&mut cpu, &[b, snan]);
+        cpu.s.fpu.fsw = (cpu.s.fpu.fsw & fsw::TOP) | 0x454c;
+        run(&mut cpu, 1);
+        assert_eq!(cpu.s.fpu.fsw, 0x414d | (6 << 11));
+        assert_eq!(cpu.fp_st(0).signif, 0xd2bc_c882_eca3_c4b9);
+    }
+
+    #[test]
+    fn denormal_memory_operand_next_to_a_nan_raises_no_de() {
+        // host: fdivr m64 with ST(0) = QNaN 7FFF C000000000000060 and a denormal
+        // operand, FSW 6E00 -> 6C00 (no DE); an SNaN ST(0) gives IE alone (0001).
+        let qnan = F80 {
+            signif: 0xc000_0000_0000_0060,
+            sign_exp: 0x7fff,
+        };
+        let mut cpu = prot_cpu(&m32(&[0xdc], 7, DATA));
+        load_stack(&mut cpu, &[qnan]);
+        cpu.mmu.phys.load(DATA, &1u64.to_le_bytes());
+        cpu.s.fpu.fsw |= 0x4600;
+        run(&mut cpu, 1);
+        assert_eq!(cpu.s.fpu.fsw, 0x4400 | (7 << 11));
+        assert_eq!(cpu.fp_st(0), qnan);
+        let snan = F80 {
+            signif: 0xa000_0000_0000_0000,
+            sign_exp: 0x7fff,
+        };
+        let mut cpu = prot_cpu(&m32(&[0xd8], 0, DATA));
+        load_stack(&mut cpu, &[snan]);
+        cpu.mmu.phys.load(DATA, &1u32.to_le_bytes());
+        run(&mut cpu, 1);
+        assert_eq!(cpu.s.fpu.fsw, fsw::IE | (7 << 11));
+    }
+
+    #[test]
+    fn nan_choice_with_an_snan_memory_operand() {
+        // host: fmul m32 (SNaN 7FA7A005) with ST(0) = QNaN 7FFF C0006C295AEF24AE:
+        // ST(0) unchanged, FSW 1D00 -> 1D01 (SDM Vol. 1 Table 4-7 on the original SNaN).
+        let qnan = F80 {
+            signif: 0xc000_6c29_5aef_24ae,
+            sign_exp: 0x7fff,
+        };
+        let mut cpu = prot_cpu(&m32(&[0xd8], 1, DATA));
+        load_stack(&mut cpu, &[qnan]);
+        cpu.mmu.phys.load(DATA, &0x7fa7_a005u32.to_le_bytes());
+        cpu.s.fpu.fsw |= 0x0500;
+        run(&mut cpu, 1);
+        assert_eq!(cpu.s.fpu.fsw, 0x0501 | (7 << 11));
+        assert_eq!(cpu.fp_st(0), qnan);
+        // host: fsub m64 (SNaN FFF0AB31AC6955A5) with ST(0) = SNaN 7FFF 999FC127A12B7EE9:
+        // the larger significand, ST(0), quieted to D99F...; FSW 3900 -> 3901.
+        let snan = F80 {
+            signif: 0x999f_c127_a12b_7ee9,
+            sign_exp: 0x7fff,
+        };
+        let mut cpu = prot_cpu(&m32(&[0xdc], 4, DATA));
+        load_stack(&mut cpu, &[snan]);
+        cpu.mmu
+            .phys
+            .load(DATA, &0xfff0_ab31_ac69_55a5u64.to_le_bytes());
+        cpu.s.fpu.fsw |= 0x0100;
+        run(&mut cpu, 1);
+        assert_eq!(cpu.s.fpu.fsw, 0x0101 | (7 << 11));
+        assert_eq!(cpu.fp_st(0).signif, 0xd99f_c127_a12b_7ee9);
+        assert_eq!(cpu.fp_st(0).sign_exp, 0x7fff);
+    }
+
+    #[test]
+    fn denormal_dividend_over_zero_raises_ze_alone() {
+        // host: fdivr m64 (a denormal) with ST(0) = -0.0, FSW 4800 -> 4804 (ZE, no DE),
+        // ST(0) = -infinity.
+        let neg_zero = F80 {
+            signif: 0,
+            sign_exp: 0x8000,
+        };
+        let mut cpu = prot_cpu(&m32(&[0xdc], 7, DATA));
+        load_stack(&mut cpu, &[neg_zero]);
+        cpu.mmu.phys.load(DATA, &1u64.to_le_bytes());
+        cpu.s.fpu.fsw |= fsw::C3;
+        run(&mut cpu, 1);
+        assert_eq!(cpu.s.fpu.fsw, 0x4004 | (7 << 11));
+        assert_eq!(
+            cpu.fp_st(0),
+            F80 {
+                signif: 1 << 63,
+                sign_exp: 0xffff,
+            }
+        );
     }
 }
