@@ -254,6 +254,8 @@ pub struct Machine {
     pub signals: Rc<Signals>,
     /// `--timeout`: the host time at which the run ends.
     deadline: Option<Instant>,
+    /// TSC = virtual ns + this (changed by guest writes to the TSC MSR).
+    tsc_offset: u64,
     /// Host input (a console) may arrive, so a halted CPU waits for it.
     pub host_input: bool,
     /// Console input for COM1, and a byte the UART could not take yet.
@@ -376,6 +378,7 @@ impl Machine {
             timed,
             signals,
             deadline: cfg.timeout.map(|t| Instant::now() + t),
+            tsc_offset: 0,
             host_input: false,
             input: None,
             held_input: std::collections::VecDeque::new(),
@@ -429,7 +432,15 @@ impl Machine {
                         return Exit::Budget;
                     }
                 }
+                // The TSC runs at 1 GHz of virtual time, so it agrees with the PIT and
+                // the RTC (Linux calibrates and watches it against them); a guest WRMSR
+                // to it moves the offset.
+                let tsc = self.clock.now().wrapping_add(self.tsc_offset);
+                self.cpu.s.tsc = tsc;
                 let step = self.cpu.step();
+                if self.cpu.s.tsc != tsc.wrapping_add(1) && self.cpu.s.tsc != tsc {
+                    self.tsc_offset = self.cpu.s.tsc.wrapping_sub(self.clock.now());
+                }
                 if let Some(v) = self.exit_request.take() {
                     return Exit::ExitDevice(v);
                 }
