@@ -183,7 +183,11 @@ impl Cpu {
                 }
                 Ok(())
             }
-            Nop | Pause => Ok(()),
+            // 0F 18-0F 1F are hint NOPs on a P6 (SDM Vol. 2B, NOP; the "reserved NOP"
+            // space): the later PREFETCHh, ENDBR and RDSSP encodings in it do nothing on a
+            // CPU without SSE/CET, and touch no memory.
+            Nop | Pause | Endbr32 | Endbr64 | Rdsspd | Rdsspq | Reservednop | Prefetcht0
+            | Prefetcht1 | Prefetcht2 | Prefetchnta => Ok(()),
             m if is_setcc(m) => {
                 let v = flags::cond(&self.s, cc_of(i)) as u32;
                 let loc = self.loc(i, 0);

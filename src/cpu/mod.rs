@@ -527,7 +527,8 @@ impl Cpu {
             | Sets | Setns | Setp | Setnp | Setl | Setge | Setle | Setg | Seto | Setno | Cmovb
             | Cmovae | Cmove | Cmovne | Cmovbe | Cmova | Cmovs | Cmovns | Cmovp | Cmovnp
             | Cmovl | Cmovge | Cmovle | Cmovg | Cmovo | Cmovno | Lds | Les | Lfs | Lgs | Lss
-            | Bound | Nop | Pause | Salc => self.data(i),
+            | Bound | Nop | Pause | Salc | Endbr32 | Endbr64 | Rdsspd | Rdsspq | Reservednop
+            | Prefetcht0 | Prefetcht1 | Prefetcht2 | Prefetchnta => self.data(i),
             Push | Pop | Pusha | Pushad | Popa | Popad | Pushf | Pushfd | Popf | Popfd | Enter
             | Leave => self.stack(i),
             Movsb | Movsw | Movsd | Stosb | Stosw | Stosd | Lodsb | Lodsw | Lodsd | Cmpsb
@@ -886,6 +887,27 @@ mod tests {
         assert_eq!(cpu.step(), Step::Ran);
         assert_eq!(cpu.s.eip, 0x3000);
         assert_ne!(pushed_eflags(&mut cpu) & flags::RF, 0);
+    }
+
+    #[test]
+    fn hint_nop_space_executes_as_nops() {
+        // endbr32; prefetcht0 [esi] (ESI beyond RAM and the segment: no access);
+        // rdsspd eax; nop dword [eax]
+        let mut cpu = protected_cpu(&[
+            0xf3, 0x0f, 0x1e, 0xfb, 0x0f, 0x18, 0x0e, 0xf3, 0x0f, 0x1e, 0xc8, 0x0f, 0x1f, 0x00,
+        ]);
+        cpu.s.regs[jit::abi::ESI] = 0xdead_0000;
+        cpu.s.regs[jit::abi::EAX] = 0x1234;
+        for _ in 0..4 {
+            assert_eq!(cpu.step(), Step::Ran);
+        }
+        assert_eq!(cpu.last_exception, None);
+        assert_eq!(cpu.s.eip, 0x400e);
+        assert_eq!(
+            cpu.s.regs[jit::abi::EAX],
+            0x1234,
+            "RDSSP is a NOP without CET"
+        );
     }
 
     #[test]
