@@ -6,8 +6,10 @@
 pub mod boot;
 pub mod cpu;
 pub mod error;
+pub mod log;
 pub mod machine;
 pub mod mmu;
+pub mod monitor;
 pub mod oracle;
 
 pub use error::Error;

@@ -8,7 +8,9 @@ use rx86::machine::{console, load_rom, Config, Debugcon, Serial};
 use rx86::Machine;
 
 /// The demo guest that runs when rx86 is started without arguments.
-const DEMO_ROM: &[u8] = include_bytes!("../test-roms/demo.bin");
+/// The built-in demo guest: a 16 KiB disk image the built-in BIOS boots (see
+/// test-roms/demo_disk.asm).
+const DEMO_DISK: &[u8] = include_bytes!("../test-roms/demo_disk.bin");
 
 #[derive(Parser)]
 #[command(
@@ -45,7 +47,8 @@ struct OracleArgs {
 #[derive(Parser)]
 struct RunArgs {
     /// ROM image (64, 128 or 256 KiB) mapped below 4 GiB and 1 MiB; the CPU starts at
-    /// F000:FFF0. Without it, the built-in demo ROM runs.
+    /// F000:FFF0. Without it, the built-in BIOS runs when a disk, diskette, CD-ROM or
+    /// kernel is given, and the built-in demo ROM otherwise.
     #[arg(long, value_name = "FILE")]
     bios: Option<PathBuf>,
     /// Guest RAM in MiB.
@@ -78,6 +81,9 @@ struct RunArgs {
     /// ISO image for the ATAPI CD-ROM (secondary master, 0x170, IRQ15).
     #[arg(long, value_name = "FILE")]
     cdrom: Option<PathBuf>,
+    /// Diskette image (360K, 720K, 1.2M, 1.44M or 2.88M), drive A: of the built-in BIOS.
+    #[arg(long, value_name = "FILE")]
+    fda: Option<PathBuf>,
     /// Keep disk writes in memory; image files are left untouched.
     #[arg(long)]
     snapshot: bool,
@@ -97,9 +103,20 @@ struct RunArgs {
     /// clock, so two runs of the same guest behave identically.
     #[arg(long)]
     deterministic: bool,
+    /// When the run ends, write the VGA text screen to FILE (UTF-8, one line per row).
+    #[arg(long, value_name = "FILE")]
+    screen_dump: Option<PathBuf>,
+    /// Execution engine: interp (the reference interpreter), jit (translated blocks), or
+    /// lockstep (both, compared block by block; stops at the first difference).
+    #[arg(long, value_name = "ENGINE", default_value = "interp")]
+    engine: rx86::machine::Engine,
+    /// Print the engine's statistics on stderr when the run ends.
+    #[arg(long)]
+    stats: bool,
 }
 
 fn main() -> ExitCode {
+    rx86::log::init();
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Run(args)) => *args,
@@ -116,22 +133,44 @@ fn main() -> ExitCode {
 }
 
 fn run(args: RunArgs) -> Result<i32, rx86::Error> {
+    let boots_something =
+        args.hda.is_some() || args.fda.is_some() || args.cdrom.is_some() || args.kernel.is_some();
     let rom = match &args.bios {
         Some(path) => load_rom(path)?,
-        None => DEMO_ROM.to_vec(),
+        None => bios::ROM.to_vec(),
     };
+    // Nothing to boot and no ROM of the user's: the built-in BIOS boots the demo disk,
+    // from a temporary file that is gone once the machine holds it open (snapshot
+    // mode, so nothing is written back).
+    let demo = (args.bios.is_none() && !boots_something)
+        .then(|| {
+            let path = std::env::temp_dir().join(format!("rx86-demo-{}.img", std::process::id()));
+            std::fs::write(&path, DEMO_DISK)
+                .map(|()| path.clone())
+                .map_err(|source| rx86::Error::ReadFile {
+                    what: "demo disk image",
+                    path,
+                    source,
+                })
+        })
+        .transpose()?;
     let mut cfg = Config::new(rom);
     cfg.memory_mb = args.memory;
+    // The built-in firmware brings its ACPI tables; a `--bios` image brings its own.
+    cfg.acpi = args.bios.is_none();
     cfg.debugcon = args.debugcon.parse::<Debugcon>()?;
     cfg.serial = args.serial.parse::<Serial>()?;
     cfg.post_codes = args.post_codes;
     cfg.max_instructions = args.max_instructions;
     cfg.no_reboot = args.no_reboot;
     cfg.deterministic = args.deterministic;
-    cfg.hda = args.hda;
+    cfg.screen_dump = args.screen_dump.clone();
+    cfg.engine = args.engine;
+    cfg.hda = args.hda.or(demo.clone());
     cfg.hdb = args.hdb;
     cfg.cdrom = args.cdrom;
-    cfg.snapshot = args.snapshot;
+    cfg.fda = args.fda;
+    cfg.snapshot = args.snapshot || demo.is_some();
     cfg.kernel = args.kernel;
     cfg.initrd = args.initrd;
     cfg.append = args.append;
@@ -140,20 +179,42 @@ fn run(args: RunArgs) -> Result<i32, rx86::Error> {
         .filter(|t| t.is_finite() && *t >= 0.0)
         .map(std::time::Duration::from_secs_f64);
     let stdio_console = cfg.serial == Serial::Stdio;
-    let mut machine = Machine::new(cfg)?;
+    let machine = Machine::new(cfg);
+    if let Some(path) = &demo {
+        std::fs::remove_file(path).ok();
+    }
+    let mut machine = machine?;
     // The console: raw terminal while the guest runs (restored when `_raw` drops),
     // stdin forwarded to COM1.
     let _raw = stdio_console.then(console::RawTerminal::enter).flatten();
+    rx86::log::set_raw_terminal(_raw.is_some());
     if stdio_console {
         machine.attach_input(console::spawn_stdin_reader());
     }
     let exit = machine.run();
     drop(_raw);
+    rx86::log::set_raw_terminal(false);
     if !matches!(exit, rx86::Exit::ExitDevice(_)) {
         eprintln!("rx86: {}", exit.describe());
     }
+    if let Some(report) = machine.divergence() {
+        eprintln!("{report}");
+    }
     if args.dump_state {
         eprintln!("{}", machine.dump_state());
+    }
+    if args.stats {
+        match machine.stats_report() {
+            Some(r) => eprintln!("rx86: {r}"),
+            None => eprintln!("rx86: interp: {} instructions retired", machine.cpu.retired),
+        }
+    }
+    // The guest has run: a dump that cannot be written turns the status into 2.
+    if let Some(path) = &args.screen_dump {
+        if let Err(e) = std::fs::write(path, machine.screen_text()) {
+            eprintln!("rx86: cannot write screen dump {}: {e}", path.display());
+            return Ok(2);
+        }
     }
     Ok(exit.status())
 }

@@ -95,6 +95,41 @@ fn scramble(cpu: &mut Cpu, rng: &mut Rng, mode: u64) {
 
 #[test]
 fn random_code_never_crashes_the_host() {
+    fuzz(false);
+}
+
+/// The same under the JIT engine: random code is translated and run natively where it
+/// can be (flat 32-bit modes), rewritten under its blocks, and faults inside them.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn random_code_never_crashes_the_host_under_jit() {
+    fuzz(true);
+}
+
+/// One instruction, or under the JIT one translated block.
+fn step(cpu: &mut Cpu, jit: Option<&mut Jit>) -> Step {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(j) = jit {
+        let clock = devices::Clock::new();
+        let timing = rx86::monitor::jit::Timing {
+            clock: &clock,
+            now: 0,
+            start: cpu.retired,
+            ps_per_instr: 0,
+            tsc_offset: 0,
+        };
+        return j.step(cpu, &timing, 64);
+    }
+    let _ = jit;
+    cpu.step()
+}
+
+#[cfg(target_arch = "x86_64")]
+type Jit = rx86::monitor::jit::JitEngine;
+#[cfg(not(target_arch = "x86_64"))]
+type Jit = ();
+
+fn fuzz(use_jit: bool) {
     // FUZZ_ROUNDS and FUZZ_SEED widen the search locally; CI runs the default.
     let rounds: u64 = std::env::var("FUZZ_ROUNDS")
         .ok()
@@ -109,11 +144,17 @@ fn random_code_never_crashes_the_host() {
     let mut outcomes = [0u64; 3];
     for round in 0..rounds {
         let mut cpu = machine(&mut rng);
+        // A JIT engine belongs to one machine's memory.
+        #[cfg(target_arch = "x86_64")]
+        let mut jit = use_jit.then(|| Jit::new().expect("code cache"));
+        #[cfg(not(target_arch = "x86_64"))]
+        let mut jit: Option<Jit> = None;
+        let _ = use_jit;
         let mode = round % 6;
         scramble(&mut cpu, &mut rng, mode);
         let mut steps = 0;
         while steps < 60_000 {
-            let r = cpu.step();
+            let r = step(&mut cpu, jit.as_mut());
             steps += 1;
             match r {
                 Step::Ran => outcomes[0] += 1,

@@ -4,15 +4,23 @@
 
 mod common;
 
-use common::{rom_dir, run_rom};
+use common::{rom_dir, run_rom, run_rom_engine};
+use rx86::machine::Engine;
 use rx86::Exit;
 
 fn check(name: &str) {
+    check_on(name, Engine::Interp);
+}
+
+fn check_on(name: &str, engine: Engine) {
     let dir = rom_dir();
     let rom = std::fs::read(dir.join(format!("{name}.bin"))).expect("ROM image");
     let expected = std::fs::read_to_string(dir.join(format!("{name}.expected"))).expect("golden");
     // The reset ROM reboots on purpose; --no-reboot would end the run at the first one.
-    let (exit, out, m) = run_rom(rom, 500_000_000, name != "reset");
+    let (exit, out, m) = run_rom_engine(rom, 500_000_000, name != "reset", engine);
+    if let Some(report) = m.divergence() {
+        panic!("{name}: {report}");
+    }
     if out != expected {
         let line = out
             .lines()
@@ -34,9 +42,19 @@ fn check(name: &str) {
     );
 }
 
+/// Each ROM runs under the interpreter (the test named after it), under the JIT
+/// (`jit::NAME`) and in lockstep, every block in both engines (`lockstep::NAME`).
 macro_rules! rom_tests {
     ($($name:ident),* $(,)?) => {
         $( #[test] fn $name() { check(stringify!($name)); } )*
+        mod jit {
+            $( #[test] fn $name() { super::check_on(stringify!($name), super::Engine::Jit); } )*
+        }
+        mod lockstep {
+            $( #[test] fn $name() {
+                super::check_on(stringify!($name), super::Engine::Lockstep);
+            } )*
+        }
     };
 }
 
@@ -64,6 +82,7 @@ rom_tests!(
     fpu_save_sdm,
     fpu_irq13,
     fpu_irq13_sdm,
+    smc,
 );
 
 #[test]
@@ -94,6 +113,7 @@ fn every_golden_file_has_a_test() {
         "fpu_save_sdm",
         "fpu_irq13",
         "fpu_irq13_sdm",
+        "smc",
     ];
     for e in std::fs::read_dir(rom_dir()).unwrap() {
         let p = e.unwrap().path();

@@ -1500,6 +1500,15 @@ impl IdeChannel {
         self.update_irq();
     }
 
+    /// The medium of the drive at `slot` and whether the drive is ATAPI; None when no
+    /// drive is there or a CD-ROM drive is empty. For a BIOS that serves INT 13h from the
+    /// images directly rather than through the ATA registers.
+    pub fn media_mut(&mut self, slot: usize) -> Option<(&mut DiskImage, bool)> {
+        let dev = self.devs[slot & 1].as_mut()?;
+        let atapi = dev.atapi;
+        dev.media.as_mut().map(|m| (m, atapi))
+    }
+
     /// Changes the disc in the CD-ROM drive at `slot` (None ejects it). The next packet
     /// command reports UNIT ATTENTION, MEDIUM MAY HAVE CHANGED. Returns false if `slot`
     /// holds no CD-ROM drive.

@@ -1,5 +1,5 @@
-//! Board-level signals devices drive and the machine acts on: the CPU reset line and
-//! the A20 gate. The i8042 output port (bit 1) and port 0x92 (bit 1) both drive the one
+//! Board-level signals devices drive and the machine acts on: the CPU reset line, the
+//! A20 gate and power-off. The i8042 output port (bit 1) and port 0x92 (bit 1) both drive the one
 //! gate, and whichever was written last decides it — the model QEMU and Bochs use, which
 //! lets a guest turn A20 off through port 0x92 while the keyboard controller's pin is
 //! still high.
@@ -14,6 +14,8 @@ pub struct Signals {
     pub reset: Cell<bool>,
     /// The A20 gate: true lets address bit 20 through.
     pub a20: Cell<bool>,
+    /// Set when the guest enters the ACPI S5 (soft-off) state; the machine ends the run.
+    pub power_off: Cell<bool>,
 }
 
 impl Signals {

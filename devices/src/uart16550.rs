@@ -160,6 +160,8 @@ pub struct Uart16550 {
     irq_level: bool,
 
     divisor: u16,
+    /// Time the line at 115,200 baud regardless of `divisor` (see `set_fast_line`).
+    fast_line: bool,
     ier: u8,
     lcr: u8,
     mcr: u8,
@@ -205,6 +207,7 @@ impl Uart16550 {
             out,
             irq_level: false,
             divisor: POWER_ON_DIVISOR,
+            fast_line: false,
             ier: 0,
             lcr: 0,
             mcr: 0,
@@ -264,6 +267,14 @@ impl Uart16550 {
         true
     }
 
+    /// Writes `bytes` straight to the console output, bypassing the transmitter, its
+    /// FIFO and line timing: the built-in BIOS mirrors its screen output here so a
+    /// headless user sees it. No register the guest can read changes.
+    pub fn mirror(&mut self, bytes: &[u8]) {
+        let _ = self.out.write_all(bytes);
+        let _ = self.out.flush();
+    }
+
     /// The guest asserts DTR (MCR bit 0): it is ready for data. A console holds host
     /// input until then, as a terminal honouring DTR/DSR flow control would, so bytes
     /// typed before the guest set the port up are not lost to its FIFO reset.
@@ -310,11 +321,22 @@ impl Uart16550 {
         ticks_to_ns(8 * half_bits * self.divisor_value(), XTAL_HZ)
     }
 
+    /// The divisor the line is timed by: the programmed one, or 1 (115,200 baud) on a
+    /// fast line.
     fn divisor_value(&self) -> u64 {
-        match self.divisor {
-            0 => 0x1_0000,
-            d => d as u64,
+        match (self.fast_line, self.divisor) {
+            (true, _) => 1,
+            (false, 0) => 0x1_0000,
+            (false, d) => d as u64,
         }
+    }
+
+    /// Times characters as at 115,200 baud whatever divisor the guest programs (the
+    /// divisor is still stored and read back). The host end of an emulated console is
+    /// not a modem: a kernel that logs at 9600 baud would otherwise spend most of its
+    /// boot waiting for the transmitter, as it would on real hardware. Off by default.
+    pub fn set_fast_line(&mut self, on: bool) {
+        self.fast_line = on;
     }
 
     fn word_mask(&self) -> u8 {
@@ -850,6 +872,18 @@ mod tests {
         r.wr(DLL, 0);
         r.wr(DLM, 0); // 0 counts as 65536
         assert_eq!(r.uart.char_ns(), 5_688_888_888);
+    }
+
+    #[test]
+    fn fast_line_times_characters_at_115200_baud_but_keeps_the_divisor() {
+        let mut r = Rig::new();
+        r.uart.set_fast_line(true);
+        r.wr(LCR, 0x83);
+        r.wr(DLL, 12); // 9600 8N1 as programmed...
+        assert_eq!(r.uart.char_ns(), 86_805, "...timed as 115200 8N1");
+        assert_eq!(r.rd(DLL), 12);
+        r.uart.set_fast_line(false);
+        assert_eq!(r.uart.char_ns(), 1_041_666);
     }
 
     #[test]

@@ -130,6 +130,69 @@ pub struct CpuState {
     pub sysenter_esp: u32,
     pub sysenter_eip: u32,
     pub fpu: FpuState,
+    /// What translated code needs besides the architectural state (not guest-visible).
+    pub jit: JitLink,
+}
+
+/// The link between translated code and the engine that runs it: the helper table, an
+/// opaque context for the helpers, the shadow TLB's base, and the count of instructions
+/// retired natively that the engine has not yet added to its total.
+///
+/// Addresses are stored as `usize` so that `CpuState` stays `Send` and `Default`; this
+/// is engine bookkeeping, not guest state, so it never makes two states differ.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct JitLink {
+    /// `*const HelperTable`.
+    pub helpers: usize,
+    /// Opaque context pointer handed back to nobody: helpers find it here.
+    pub ctx: usize,
+    /// `*const TlbEntry`: the shadow TLB, 1 Mi entries indexed by linear page number.
+    pub tlb: usize,
+    /// Instructions retired natively since the engine last collected them.
+    pub native_retired: u32,
+    /// Instructions blocks may still retire before returning to the engine: a block
+    /// entered through a chained jump checks and lowers it first.
+    pub budget: i32,
+    /// Host address of the patchable jump of the exit a block left through (its rel32
+    /// field), or 0: the engine links that exit straight to the next block.
+    pub last_exit: usize,
+}
+
+impl PartialEq for JitLink {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for JitLink {}
+
+/// Runs one guest instruction in the interpreter at `CpuState::eip`. `next_eip` is the
+/// EIP the block continues at; the helper returns [`exit::CONTINUE`] when the
+/// instruction completed there and nothing needs the run loop, another code otherwise.
+pub type InterpOneFn = extern "C" fn(state: *mut CpuState, next_eip: u32) -> u32;
+/// Evaluates condition code `cc` (Jcc's low nibble) from the state's flags: 0 or 1.
+pub type CondFn = extern "C" fn(state: *mut CpuState, cc: u32) -> u32;
+/// The current carry flag (evaluating the lazy record): 0 or 1.
+pub type CarryFn = extern "C" fn(state: *mut CpuState) -> u32;
+
+/// The services translated code calls, reached through `JitLink::helpers` so that blocks
+/// hold no absolute host addresses.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct HelperTable {
+    pub interp_one: InterpOneFn,
+    pub cond: CondFn,
+    pub carry: CarryFn,
+}
+
+/// Why a translated block returned to the engine (its return value).
+pub mod exit {
+    /// The block ran to its end; `CpuState::eip` holds the next EIP.
+    pub const CONTINUE: u32 = 0;
+    /// A helper asked for the run loop (fault delivered, code written, event pending, EIP
+    /// moved elsewhere); `CpuState::eip` is exact.
+    pub const EVENT: u32 = 1;
 }
 
 /// One shadow-TLB entry: a host page address with permission bits in its low 12 bits.

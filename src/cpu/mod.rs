@@ -228,6 +228,13 @@ impl Cpu {
         self.s.eflags & flags::IF != 0 && !self.shadow
     }
 
+    /// True while interrupts and single-step traps are held off for one instruction
+    /// (after STI, MOV SS, POP SS): the JIT leaves that instruction to `step`.
+    #[inline]
+    pub(crate) fn in_shadow(&self) -> bool {
+        self.shadow || self.shadow_next
+    }
+
     /// True if an interrupt controller is asserting INTR.
     pub fn intr_pending(&self) -> bool {
         self.intr.as_ref().is_some_and(|c| c.borrow().intr())
@@ -539,6 +546,64 @@ impl Cpu {
             | Into | Int1 | Iret | Iretd => self.control(i),
             _ => self.system(i),
         }
+    }
+}
+
+/// The interpreter's bookkeeping besides `CpuState`: what lockstep runs save and
+/// restore to run the same instructions twice.
+#[derive(Clone, Debug)]
+pub(crate) struct Bookkeeping {
+    halted: bool,
+    shutdown: bool,
+    nmi_pending: bool,
+    nmi_blocked: bool,
+    retired: u64,
+    next_eip: u32,
+    shadow: bool,
+    shadow_next: bool,
+    no_trap: bool,
+    halt_now: bool,
+    push_rf: bool,
+    rep_unfinished: bool,
+    pending_db: u32,
+    last_exception: Option<Fault>,
+}
+
+impl Cpu {
+    pub(crate) fn bookkeeping(&self) -> Bookkeeping {
+        Bookkeeping {
+            halted: self.halted,
+            shutdown: self.shutdown,
+            nmi_pending: self.nmi_pending,
+            nmi_blocked: self.nmi_blocked,
+            retired: self.retired,
+            next_eip: self.next_eip,
+            shadow: self.shadow,
+            shadow_next: self.shadow_next,
+            no_trap: self.no_trap,
+            halt_now: self.halt_now,
+            push_rf: self.push_rf,
+            rep_unfinished: self.rep_unfinished,
+            pending_db: self.pending_db,
+            last_exception: self.last_exception,
+        }
+    }
+
+    pub(crate) fn set_bookkeeping(&mut self, b: &Bookkeeping) {
+        self.halted = b.halted;
+        self.shutdown = b.shutdown;
+        self.nmi_pending = b.nmi_pending;
+        self.nmi_blocked = b.nmi_blocked;
+        self.retired = b.retired;
+        self.next_eip = b.next_eip;
+        self.shadow = b.shadow;
+        self.shadow_next = b.shadow_next;
+        self.no_trap = b.no_trap;
+        self.halt_now = b.halt_now;
+        self.push_rf = b.push_rf;
+        self.rep_unfinished = b.rep_unfinished;
+        self.pending_db = b.pending_db;
+        self.last_exception = b.last_exception;
     }
 }
 

@@ -1,6 +1,7 @@
 //! The machine: RAM and ROM, the board's devices on the port bus, the CPU, and the run
 //! loop that turns CPU events and device deadlines into a run outcome.
 
+pub mod acpi;
 pub mod console;
 pub mod pc;
 
@@ -42,6 +43,9 @@ impl std::str::FromStr for Debugcon {
 pub struct Config {
     pub memory_mb: u32,
     pub rom: Vec<u8>,
+    /// Put the ACPI tables below a 64 KiB `rom` (the built-in firmware's layout: a
+    /// 128 KiB ROM at E0000h), so an OS finds the PM timer and can power off.
+    pub acpi: bool,
     pub debugcon: Debugcon,
     /// Or a custom sink (tests), which wins over `debugcon`.
     pub debugcon_sink: Option<Box<dyn Write>>,
@@ -56,6 +60,8 @@ pub struct Config {
     pub hda: Option<PathBuf>,
     pub hdb: Option<PathBuf>,
     pub cdrom: Option<PathBuf>,
+    /// A diskette image (360K-2.88M), served by the built-in BIOS as drive 00h.
+    pub fda: Option<PathBuf>,
     /// Keep disk writes in memory; the image files stay untouched.
     pub snapshot: bool,
     /// Direct kernel boot (Linux bzImage or Multiboot), its initrd and command line.
@@ -66,6 +72,38 @@ pub struct Config {
     pub timeout: Option<Duration>,
     /// Or a custom sink (tests), which wins over `serial`.
     pub serial_sink: Option<Box<dyn Write>>,
+    /// `--screen-dump`: the `rx86` command writes `Machine::screen_text` here when the
+    /// run ends (the machine itself does not write it).
+    pub screen_dump: Option<PathBuf>,
+    /// Which execution engine runs guest code.
+    pub engine: Engine,
+}
+
+/// The execution engine (`--engine`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Engine {
+    /// The interpreter alone (the reference).
+    #[default]
+    Interp,
+    /// Translated basic blocks, with the interpreter for what they leave out.
+    Jit,
+    /// Every block runs in the JIT and in the interpreter from the same state; the run
+    /// stops at the first difference.
+    Lockstep,
+}
+
+impl std::str::FromStr for Engine {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "interp" => Ok(Engine::Interp),
+            "jit" => Ok(Engine::Jit),
+            "lockstep" => Ok(Engine::Lockstep),
+            _ => Err(format!(
+                "unknown engine {s:?} (expected interp, jit or lockstep)"
+            )),
+        }
+    }
 }
 
 /// Where the COM1 console goes.
@@ -98,6 +136,7 @@ impl Config {
         Self {
             memory_mb: 64,
             rom,
+            acpi: false,
             debugcon: Debugcon::None,
             debugcon_sink: None,
             post_codes: false,
@@ -109,11 +148,14 @@ impl Config {
             hda: None,
             hdb: None,
             cdrom: None,
+            fda: None,
             snapshot: false,
             kernel: None,
             initrd: None,
             append: String::new(),
             timeout: None,
+            screen_dump: None,
+            engine: Engine::default(),
         }
     }
 }
@@ -141,17 +183,60 @@ const HOST_SLICE: u64 = 1024;
 
 /// Where virtual time comes from.
 enum TimeSource {
-    /// Host time since power-on: guests feel real time.
-    Host { start: Instant },
+    /// Host time since power-on: guests feel real time. Between host-clock reads the
+    /// clock moves with the retired instructions at the measured host rate, so it runs
+    /// smoothly (a guest timing a loop with the TSC against the PIT sees steady steps,
+    /// not a jump at every clock read) and never goes backwards.
+    Host {
+        start: Instant,
+        /// Host picoseconds per retired instruction, a running estimate.
+        ps_per_instr: u64,
+        /// The host time and instruction count of the last full slice's start.
+        sample: Option<(u64, u64)>,
+    },
     /// Retired instructions, plus time skipped while halted: reproducible runs.
     Instructions { idle_ns: u64 },
 }
 
 impl TimeSource {
+    fn host() -> Self {
+        TimeSource::Host {
+            start: Instant::now(),
+            ps_per_instr: NS_PER_INSTRUCTION * 1000,
+            sample: None,
+        }
+    }
+
     fn now(&self, retired: u64) -> u64 {
         match self {
-            TimeSource::Host { start } => start.elapsed().as_nanos() as u64,
+            TimeSource::Host { start, .. } => start.elapsed().as_nanos() as u64,
             TimeSource::Instructions { idle_ns } => retired * NS_PER_INSTRUCTION + idle_ns,
+        }
+    }
+
+    /// Virtual picoseconds each retired instruction moves the clock within a slice.
+    fn ps_per_instr(&self) -> u64 {
+        match self {
+            TimeSource::Host { ps_per_instr, .. } => *ps_per_instr,
+            TimeSource::Instructions { .. } => NS_PER_INSTRUCTION * 1000,
+        }
+    }
+
+    /// Learns the host's instruction rate from a slice that ran without halting.
+    fn slice_started(&mut self, host_now: u64, retired: u64, previous_ran_full: bool) {
+        if let TimeSource::Host {
+            ps_per_instr,
+            sample,
+            ..
+        } = self
+        {
+            if let (true, Some((t0, r0))) = (previous_ran_full, *sample) {
+                let elapsed_ps = host_now.saturating_sub(t0) * 1000;
+                if let Some(measured) = elapsed_ps.checked_div(retired.saturating_sub(r0)) {
+                    *ps_per_instr = (*ps_per_instr * 7 + measured.clamp(100, 1_000_000)) / 8;
+                }
+            }
+            *sample = Some((host_now, retired));
         }
     }
 
@@ -215,6 +300,10 @@ pub enum Exit {
     Quit,
     /// `--timeout` elapsed.
     Timeout,
+    /// The guest powered the machine off (ACPI S5).
+    PowerOff,
+    /// `--engine lockstep` found the JIT and the interpreter in different states.
+    Diverged,
 }
 
 impl Exit {
@@ -225,8 +314,9 @@ impl Exit {
             Exit::TripleFault => 4,
             Exit::Budget => 6,
             Exit::HaltedForever => 8,
-            Exit::Reboot | Exit::Quit => 0,
+            Exit::Reboot | Exit::Quit | Exit::PowerOff => 0,
             Exit::Timeout => 10,
+            Exit::Diverged => 12,
         }
     }
 
@@ -239,6 +329,8 @@ impl Exit {
             Exit::Reboot => "guest rebooted (--no-reboot)".into(),
             Exit::Quit => "quit from the console (Ctrl-A x)".into(),
             Exit::Timeout => "timeout".into(),
+            Exit::PowerOff => "guest powered off".into(),
+            Exit::Diverged => "lockstep: the JIT and the interpreter differ".into(),
         }
     }
 }
@@ -266,6 +358,11 @@ pub struct Machine {
     max_instructions: Option<u64>,
     no_reboot: bool,
     pub resets: u64,
+    /// The built-in BIOS's services (back-door requests, the floppy).
+    pub(crate) bios: crate::monitor::bios::Bios,
+    /// The JIT, in `Engine::Jit` mode.
+    #[cfg(target_arch = "x86_64")]
+    pub jit: Option<Box<crate::monitor::jit::JitEngine>>,
 }
 
 impl Machine {
@@ -275,7 +372,12 @@ impl Machine {
             .checked_mul(1 << 20)
             .filter(|_| (1..=3072).contains(&cfg.memory_mb))
             .ok_or(Error::MemorySize(cfg.memory_mb))?;
-        let phys = PhysMem::new(ram, &cfg.rom)?;
+        let rom = if cfg.acpi && cfg.rom.len() == acpi::TABLES_SIZE {
+            acpi::rom_with_tables(&cfg.rom)
+        } else {
+            cfg.rom
+        };
+        let phys = PhysMem::new(ram, &rom)?;
         let mut io = PortBus::new();
         let sink: Option<Box<dyn Write>> = match (cfg.debugcon_sink, &cfg.debugcon) {
             (Some(s), _) => Some(s),
@@ -306,6 +408,7 @@ impl Machine {
                 request: exit_request.clone(),
             })),
         );
+        let bios = crate::monitor::bios::Bios::new(cfg.fda.as_deref(), cfg.snapshot, &mut io)?;
         let clock = Clock::new();
         let signals = Signals::new();
         let com1_out: Box<dyn Write> =
@@ -356,6 +459,8 @@ impl Machine {
             };
             let kernel = read("kernel image", path)?;
             let initrd = cfg.initrd.as_ref().map(|p| read("initrd", p)).transpose()?;
+            // No POST runs before a direct boot: program PCI as the BIOS would.
+            crate::monitor::bios::pci_setup(&mut cpu.io);
             crate::boot::load(&mut cpu, &kernel, initrd.as_deref(), &cfg.append).map_err(
                 |source| Error::Boot {
                     path: path.clone(),
@@ -371,9 +476,7 @@ impl Machine {
             time: if cfg.deterministic {
                 TimeSource::Instructions { idle_ns: 0 }
             } else {
-                TimeSource::Host {
-                    start: Instant::now(),
-                }
+                TimeSource::host()
             },
             timed,
             signals,
@@ -387,6 +490,17 @@ impl Machine {
             max_instructions: cfg.max_instructions,
             no_reboot: cfg.no_reboot,
             resets: 0,
+            bios,
+            #[cfg(target_arch = "x86_64")]
+            jit: match cfg.engine {
+                Engine::Jit => Some(Box::new(
+                    crate::monitor::jit::JitEngine::new().map_err(Error::Map)?,
+                )),
+                Engine::Lockstep => Some(Box::new(
+                    crate::monitor::jit::JitEngine::new_lockstep().map_err(Error::Map)?,
+                )),
+                Engine::Interp => None,
+            },
         })
     }
 
@@ -402,11 +516,17 @@ impl Machine {
     /// between slices the clock advances and due devices are serviced. A halted CPU
     /// lets virtual time jump (deterministic) or sleeps (host time) to the next deadline.
     pub fn run(&mut self) -> Exit {
+        let mut ran_full_slice = false;
         loop {
             if self.deadline.is_some_and(|d| Instant::now() >= d) {
                 return Exit::Timeout;
             }
-            let now = self.time.now(self.cpu.retired);
+            let host_now = self.time.now(self.cpu.retired);
+            self.time
+                .slice_started(host_now, self.cpu.retired, ran_full_slice);
+            // Virtual time continues from where the last slice left it when the rate
+            // estimate ran ahead of the host clock.
+            let now = host_now.max(self.clock.now());
             self.clock.set(now);
             self.service_devices(now);
             self.board.run_dma(&mut GuestRam(&mut self.cpu.mmu.phys));
@@ -421,12 +541,19 @@ impl Machine {
             }
             let slice = self.time.slice(now, deadline);
             let start = self.cpu.retired;
+            let ps_per_instr = self.time.ps_per_instr();
+            ran_full_slice = true;
             for _ in 0..slice {
+                // A JIT block retires many instructions per iteration.
+                let used = self.cpu.retired - start;
+                if used >= slice {
+                    break;
+                }
                 // Devices read the clock during port accesses: keep it moving with the
                 // instructions (exact when deterministic; an estimate between host-clock
                 // reads otherwise, never going backwards).
                 self.clock
-                    .set(now + (self.cpu.retired - start) * NS_PER_INSTRUCTION);
+                    .set(now + (self.cpu.retired - start) * ps_per_instr / 1000);
                 if let Some(max) = self.max_instructions {
                     if self.cpu.retired >= max {
                         return Exit::Budget;
@@ -437,15 +564,19 @@ impl Machine {
                 // to it moves the offset.
                 let tsc = self.clock.now().wrapping_add(self.tsc_offset);
                 self.cpu.s.tsc = tsc;
-                let step = self.cpu.step();
+                let step = self.step_engine(now, start, ps_per_instr, slice - used);
+                if self.diverged() {
+                    return Exit::Diverged;
+                }
+                crate::monitor::bios::after_step(self);
                 if self.cpu.s.tsc != tsc.wrapping_add(1) && self.cpu.s.tsc != tsc {
                     self.tsc_offset = self.cpu.s.tsc.wrapping_sub(self.clock.now());
                 }
                 if let Some(v) = self.exit_request.take() {
                     return Exit::ExitDevice(v);
                 }
-                if self.apply_signals() {
-                    return Exit::Reboot;
+                if let Some(exit) = self.apply_signals() {
+                    return exit;
                 }
                 self.board.update_ferr(self.cpu.ferr());
                 match step {
@@ -464,6 +595,7 @@ impl Machine {
                         }
                         let now = self.time.now(self.cpu.retired);
                         self.time.idle_until(now, deadline);
+                        ran_full_slice = false;
                         break;
                     }
                     Step::Shutdown => {
@@ -472,11 +604,63 @@ impl Machine {
                         }
                         // Shutdown on a PC resets the CPU (RAM is kept).
                         self.reset_cpu();
+                        ran_full_slice = false;
                         break;
                     }
                 }
             }
         }
+    }
+
+    /// Runs one interpreter step, or in JIT mode one translated block of at most `room`
+    /// instructions (and never past `--max-instructions`).
+    #[inline]
+    fn step_engine(&mut self, now: u64, start: u64, ps_per_instr: u64, room: u64) -> Step {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(jit) = &mut self.jit {
+            let limit = match self.max_instructions {
+                Some(max) => room.min(max.saturating_sub(self.cpu.retired)),
+                None => room,
+            };
+            let timing = crate::monitor::jit::Timing {
+                clock: &self.clock,
+                now,
+                start,
+                ps_per_instr,
+                tsc_offset: self.tsc_offset,
+            };
+            return jit.step(&mut self.cpu, &timing, limit);
+        }
+        let _ = (now, start, ps_per_instr, room);
+        self.cpu.step()
+    }
+
+    /// Lockstep found a difference (its report is in `divergence`).
+    #[inline]
+    fn diverged(&self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(jit) = &self.jit {
+            return jit.divergence.is_some();
+        }
+        false
+    }
+
+    /// The lockstep report of the first difference between the engines, if any.
+    pub fn divergence(&self) -> Option<&str> {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(jit) = &self.jit {
+            return jit.divergence.as_deref();
+        }
+        None
+    }
+
+    /// `--stats`: the JIT's counters (nothing in interpreter mode).
+    pub fn stats_report(&self) -> Option<String> {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(jit) = &self.jit {
+            return Some(jit.report(self.cpu.retired));
+        }
+        None
     }
 
     /// A system reset, as QEMU performs for every guest reset request and a triple
@@ -491,13 +675,17 @@ impl Machine {
         self.cpu.mmu.set_a20(true);
     }
 
-    /// Acts on the board signals devices drive: RESET and the A20 gate. Returns true
-    /// if the guest asked for a reboot under `--no-reboot`.
+    /// Acts on the board signals devices drive: RESET, the A20 gate and power-off.
+    /// Returns the run's end if the guest powered off, or asked for a reboot under
+    /// `--no-reboot`.
     #[inline]
-    fn apply_signals(&mut self) -> bool {
+    fn apply_signals(&mut self) -> Option<Exit> {
+        if self.signals.power_off.get() {
+            return Some(Exit::PowerOff);
+        }
         if self.signals.reset.get() {
             if self.no_reboot {
-                return true;
+                return Some(Exit::Reboot);
             }
             self.reset_cpu();
         }
@@ -505,7 +693,7 @@ impl Machine {
         if a20 != self.cpu.mmu.a20_enabled() {
             self.cpu.mmu.set_a20(a20);
         }
-        false
+        None
     }
 
     /// Brings every device whose deadline has passed up to `now`.
@@ -579,5 +767,17 @@ impl Machine {
     /// A human-readable dump of the CPU state.
     pub fn dump_state(&self) -> String {
         crate::cpu::dump(&self.cpu)
+    }
+
+    /// The VGA text screen as UTF-8, one line per row (see `devices::vga::Vga::text_screen`),
+    /// read from guest memory as the display adapter sees it (no A20 masking).
+    pub fn screen_text(&mut self) -> String {
+        const VRAM: u32 = 0xa_0000;
+        let vram = self.cpu.mmu.phys.dump(VRAM, 0x2_0000);
+        let mem = |addr: u32| {
+            let i = addr.wrapping_sub(VRAM) as usize;
+            vram.get(i).copied().unwrap_or(0)
+        };
+        self.board.vga.borrow().text_screen(&mem)
     }
 }

@@ -6,6 +6,7 @@ use std::cell::RefCell;
 use std::io::Write;
 use std::rc::Rc;
 
+use devices::acpi_pm::{self, AcpiPm};
 use devices::bus::all_ones;
 use devices::cmos::Cmos;
 use devices::disk::DiskImage;
@@ -18,6 +19,7 @@ use devices::pic8259::PicPair;
 use devices::pit8254::Pit;
 use devices::port92::Port92;
 use devices::uart16550::{self, Uart16550};
+use devices::vga::Vga;
 use devices::{BusDevice, Clock, DeviceRef, PortBus, Signals};
 
 use crate::cpu::InterruptController;
@@ -46,6 +48,10 @@ pub struct Board {
     ide_timed: [DeviceRef; 2],
     /// The coprocessor-error logic: FERR# -> IRQ13, cleared by a write to port F0h.
     ferr: Rc<RefCell<FerrLatch>>,
+    /// The VGA registers at 3B0-3DF (text memory stays guest RAM at B8000).
+    pub vga: Rc<RefCell<Vga>>,
+    /// The ACPI power-management registers (PM timer, S5 power-off) the FADT names.
+    pub acpi: Rc<RefCell<AcpiPm>>,
 }
 
 /// The PC/AT coprocessor-error wiring (the MS-DOS compatible mode of SDM Vol. 1 §8.7 and
@@ -144,6 +150,11 @@ impl Board {
             line(uart16550::COM2_IRQ),
             Box::new(std::io::sink()),
         )));
+        // The consoles run at 115,200 baud whatever the guest programs (see
+        // `Uart16550::set_fast_line`): a 9600-baud kernel console would otherwise
+        // dominate a Linux boot.
+        com1.borrow_mut().set_fast_line(true);
+        com2.borrow_mut().set_fast_line(true);
         uart16550::register(ports, uart16550::COM1_BASE, &com1);
         uart16550::register(ports, uart16550::COM2_BASE, &com2);
 
@@ -156,6 +167,15 @@ impl Board {
             level: false,
         }));
         ports.register(0xf0, 1, ferr.clone());
+
+        let vga = Vga::register(ports, clock.clone());
+
+        let acpi = Rc::new(RefCell::new(AcpiPm::new(
+            clock.clone(),
+            line(super::acpi::SCI_IRQ),
+            signals.clone(),
+        )));
+        ports.register(super::acpi::PM_BASE, acpi_pm::LEN, acpi.clone());
 
         let mut slots = cfg.drives.slots.into_iter();
         let mut channel = |cmd: u16, ctl: u16, irq: u8| {
@@ -196,6 +216,8 @@ impl Board {
             ide: [ide0, ide1],
             ide_timed: [timed0, timed1],
             ferr,
+            vga,
+            acpi,
         }
     }
 
@@ -227,6 +249,7 @@ impl Board {
             self.com[1].clone(),
             self.ide_timed[0].clone(),
             self.ide_timed[1].clone(),
+            self.acpi.clone(),
         ]
     }
 
@@ -242,6 +265,9 @@ impl Board {
         for ch in &self.ide {
             ch.borrow_mut().reset();
         }
+        // RESET reaches the display adapter too: back to mode 03h.
+        self.vga.borrow_mut().reset();
+        self.acpi.borrow_mut().reset();
     }
 
     /// The CPU's interrupt controller: the 8259A pair.

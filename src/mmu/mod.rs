@@ -137,6 +137,31 @@ impl Mmu {
         }
     }
 
+    /// Puts the RAM page holding physical address `pa` in the has-code set and takes
+    /// write permission away from every shadow entry mapping it (any linear alias), so
+    /// writes to it take the slow path. Returns false if `pa` is not RAM.
+    pub fn mark_code(&mut self, pa: u32) -> bool {
+        if !self.phys.mark_code(pa) {
+            return false;
+        }
+        if let Some((host, _)) = self.phys.host_page(pa) {
+            let host = host as usize;
+            for &page in &self.filled {
+                let e = &mut self.tlb[page as usize];
+                if *e & tlb::PAGE_MASK == host {
+                    *e &= !(tlb::WRITE_SUPER | tlb::WRITE_USER);
+                }
+            }
+        }
+        true
+    }
+
+    /// Base of the shadow TLB (1 Mi entries), for translated code's inline hit test.
+    /// The table is allocated once and never moves.
+    pub fn tlb_base(&self) -> *const TlbEntry {
+        self.tlb.as_ptr()
+    }
+
     /// The raw shadow entry for a linear address (the JIT inlines this test).
     #[inline]
     pub fn entry(&self, lin: u32) -> TlbEntry {
@@ -181,7 +206,9 @@ impl Mmu {
 
     fn fill(&mut self, lin: u32, pa: u32, perms: usize) {
         if let Some((host, writable)) = self.phys.host_page(pa) {
-            let perms = if writable {
+            // Pages holding translated code are never written through the shadow TLB:
+            // the slow path sees the write and the JIT invalidates (has-code bit).
+            let perms = if writable && !self.phys.is_code(pa) && !self.phys.write_log_active() {
                 perms
             } else {
                 perms & (tlb::READ_SUPER | tlb::READ_USER | tlb::GLOBAL)

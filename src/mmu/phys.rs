@@ -29,6 +29,14 @@ pub struct PhysMem {
     rom_low_base: u32,
     /// Device memory; it takes precedence over RAM it overlaps.
     pub mmio: MmioBus,
+    /// RAM pages holding translated code, one bit per 4 KiB page (the JIT's has-code
+    /// set: DESIGN.md, "Self-modifying code").
+    code_pages: Vec<u64>,
+    /// Physical page numbers of code pages written since the JIT last took them; a
+    /// written page leaves the has-code set.
+    code_written: Vec<u32>,
+    /// Lockstep runs: every RAM byte write as (address, old value), to undo it.
+    write_log: Option<Vec<(u32, u8)>>,
 }
 
 /// Largest RAM we map: leaves the top 1 GiB for ROM and device memory.
@@ -52,6 +60,9 @@ impl PhysMem {
             rom_len,
             rom_low_base: (1 << 20) - alias,
             mmio: MmioBus::new(),
+            code_pages: vec![0; (ram_size as usize >> 12).div_ceil(64)],
+            code_written: Vec::new(),
+            write_log: None,
         })
     }
 
@@ -109,7 +120,13 @@ impl PhysMem {
 
     pub fn write_u8(&mut self, pa: u32, v: u8) {
         match self.region(pa) {
-            Region::Ram(off) => self.ram[off] = v,
+            Region::Ram(off) => {
+                self.note_code_write(off);
+                if let Some(log) = &mut self.write_log {
+                    log.push((pa, self.ram[off]));
+                }
+                self.ram[off] = v
+            }
             Region::Mmio => self.mmio.write(pa, 1, v as u32),
             Region::Rom(_) => tracing::debug!(pa, "write to ROM dropped"),
             Region::Unassigned => tracing::debug!(pa, "write to unassigned memory dropped"),
@@ -155,6 +172,107 @@ impl PhysMem {
     pub fn load(&mut self, pa: u32, data: &[u8]) {
         for (i, b) in data.iter().enumerate() {
             self.write_u8(pa.wrapping_add(i as u32), *b);
+        }
+    }
+
+    /// A RAM write at byte offset `off`: if its page holds translated code, the page
+    /// leaves the has-code set and is queued for the JIT to invalidate.
+    #[inline]
+    fn note_code_write(&mut self, off: usize) {
+        let page = off >> 12;
+        if let Some(w) = self.code_pages.get_mut(page / 64) {
+            let bit = 1u64 << (page % 64);
+            if *w & bit != 0 {
+                *w &= !bit;
+                self.code_written.push(page as u32);
+            }
+        }
+    }
+
+    /// Adds the RAM page holding `pa` to the has-code set. Returns false if `pa` is not
+    /// RAM (ROM cannot be written, so its code needs no tracking).
+    pub fn mark_code(&mut self, pa: u32) -> bool {
+        let Region::Ram(off) = self.region(pa & !0xfff) else {
+            return false;
+        };
+        let page = off >> 12;
+        match self.code_pages.get_mut(page / 64) {
+            Some(w) => {
+                *w |= 1 << (page % 64);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// True if the RAM page holding `pa` is in the has-code set.
+    #[inline]
+    pub fn is_code(&self, pa: u32) -> bool {
+        let page = (pa >> 12) as usize;
+        pa < self.ram_size
+            && self
+                .code_pages
+                .get(page / 64)
+                .is_some_and(|w| w & (1 << (page % 64)) != 0)
+    }
+
+    /// True if code pages were written since the last `take_code_writes`.
+    #[inline]
+    pub fn code_written(&self) -> bool {
+        !self.code_written.is_empty()
+    }
+
+    /// The physical page numbers of code pages written since the last call.
+    pub fn take_code_writes(&mut self) -> Vec<u32> {
+        std::mem::take(&mut self.code_written)
+    }
+
+    /// Drops the whole has-code set (the JIT flushed its cache).
+    pub fn clear_code(&mut self) {
+        self.code_pages.iter_mut().for_each(|w| *w = 0);
+        self.code_written.clear();
+    }
+
+    /// The physical address of a host pointer into RAM or ROM (ROM by its address below
+    /// 4 GiB), the inverse of `host_page`.
+    pub fn host_to_phys(&self, p: *const u8) -> Option<u32> {
+        let a = p as usize;
+        let ram = self.ram.as_ptr() as usize;
+        if a >= ram && a < ram + self.ram.len() {
+            return Some((a - ram) as u32);
+        }
+        let rom = self.rom.as_ptr() as usize;
+        if self.rom_len != 0 && a >= rom && a < rom + self.rom_len as usize {
+            return Some(
+                0u32.wrapping_sub(self.rom_len)
+                    .wrapping_add((a - rom) as u32),
+            );
+        }
+        None
+    }
+
+    /// Starts (or with `false`, ends and returns) the log of RAM writes that lockstep
+    /// runs use to undo a block. Only writes through `write_u8` are seen: the MMU
+    /// grants no shadow-TLB write access while the log is on.
+    pub fn set_write_log(&mut self, on: bool) -> Vec<(u32, u8)> {
+        let old = self.write_log.take().unwrap_or_default();
+        if on {
+            self.write_log = Some(Vec::new());
+        }
+        old
+    }
+
+    pub fn write_log_active(&self) -> bool {
+        self.write_log.is_some()
+    }
+
+    /// Puts back RAM bytes from a write log, newest first, without logging or counting
+    /// them as code writes.
+    pub fn undo_writes(&mut self, log: &[(u32, u8)]) {
+        for &(pa, old) in log.iter().rev() {
+            if let Region::Ram(off) = self.region(pa) {
+                self.ram[off] = old;
+            }
         }
     }
 

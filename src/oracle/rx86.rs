@@ -15,6 +15,9 @@ const MAX_STEPS: u64 = 1 << 20;
 
 pub struct Rx86Executor {
     cpu: Cpu,
+    /// Run the cases on the JIT instead of the interpreter alone.
+    #[cfg(target_arch = "x86_64")]
+    jit: Option<Box<crate::monitor::jit::JitEngine>>,
 }
 
 impl Default for Rx86Executor {
@@ -28,7 +31,40 @@ impl Rx86Executor {
         let phys = PhysMem::new(RAM, &[]).expect("oracle RAM size is valid");
         Self {
             cpu: Cpu::new(Mmu::new(phys), devices::PortBus::new()),
+            #[cfg(target_arch = "x86_64")]
+            jit: None,
         }
+    }
+
+    /// The same executor running the cases on the JIT.
+    #[cfg(target_arch = "x86_64")]
+    pub fn with_jit() -> std::io::Result<Self> {
+        let mut e = Self::new();
+        e.jit = Some(Box::new(crate::monitor::jit::JitEngine::new()?));
+        Ok(e)
+    }
+
+    /// The JIT engine, when the cases run on it (for its statistics).
+    #[cfg(target_arch = "x86_64")]
+    pub fn jit(&self) -> Option<&crate::monitor::jit::JitEngine> {
+        self.jit.as_deref()
+    }
+
+    /// One instruction (interpreter) or one translated block (JIT).
+    fn step(&mut self) -> Step {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(jit) = &mut self.jit {
+            let clock = devices::Clock::new();
+            let timing = crate::monitor::jit::Timing {
+                clock: &clock,
+                now: 0,
+                start: self.cpu.retired,
+                ps_per_instr: 0,
+                tsc_offset: 0,
+            };
+            return jit.step(&mut self.cpu, &timing, u64::MAX);
+        }
+        self.cpu.step()
     }
 
     /// Ring-3 flat protected mode, with no IDT: any exception escalates to a shutdown,
@@ -62,9 +98,13 @@ impl Rx86Executor {
         cpu.s.eip = case.code_addr;
         cpu.last_exception = None;
         let end = case.code_addr + case.code.len() as u32;
+        // A HLT after the case ends any translated block there.
+        cpu.mmu.phys.load(end, &[0xf4]);
         let start = cpu.retired;
-        while cpu.s.eip != end {
-            match cpu.step() {
+        while self.cpu.s.eip != end {
+            let step = self.step();
+            let cpu = &mut self.cpu;
+            match step {
                 Step::Ran => {}
                 Step::Halted => return Err(format!("{}: halted at {:#x}", case.name, cpu.s.eip)),
                 Step::Shutdown => {
@@ -84,6 +124,7 @@ impl Rx86Executor {
                 return Err(format!("{}: did not reach its end", case.name));
             }
         }
+        let cpu = &mut self.cpu;
         Ok(CaseState {
             regs: cpu.s.regs,
             eflags: flags::get(&cpu.s) & !(flags::RF | flags::VM),

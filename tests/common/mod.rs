@@ -28,6 +28,21 @@ pub fn rom_dir() -> PathBuf {
 
 /// Runs a ROM image to its end; returns the exit and the debug-console output.
 pub fn run_rom(rom: Vec<u8>, max_instructions: u64, no_reboot: bool) -> (Exit, String, Machine) {
+    run_rom_engine(
+        rom,
+        max_instructions,
+        no_reboot,
+        rx86::machine::Engine::Interp,
+    )
+}
+
+/// `run_rom` on a chosen execution engine.
+pub fn run_rom_engine(
+    rom: Vec<u8>,
+    max_instructions: u64,
+    no_reboot: bool,
+    engine: rx86::machine::Engine,
+) -> (Exit, String, Machine) {
     let capture = Capture::default();
     let mut cfg = Config::new(rom);
     cfg.memory_mb = 64;
@@ -36,6 +51,7 @@ pub fn run_rom(rom: Vec<u8>, max_instructions: u64, no_reboot: bool) -> (Exit, S
     cfg.no_reboot = no_reboot;
     // Device timing from retired instructions: the same output on a loaded machine.
     cfg.deterministic = true;
+    cfg.engine = engine;
     let mut m = Machine::new(cfg).expect("machine");
     let exit = m.run();
     let out = String::from_utf8_lossy(&capture.0.borrow()).into_owned();
