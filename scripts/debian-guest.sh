@@ -21,6 +21,8 @@
 # builds as modules (ata_piix, sd_mod, ext4 and their dependencies, shipped in the
 # initrd), mounts /dev/sda on /mnt, writes /mnt/rx86-was-here, syncs, unmounts and
 # powers off. In shell mode the modules are loaded too, so the shell can mount disks.
+# (It waits up to 600 s for /dev/sda: under an interpreter, verifying the modules'
+# signatures alone takes minutes of guest time.)
 #
 # Usage: scripts/debian-guest.sh [--force] [--disk] [--syslinux]
 #   --force     re-download the packages even if they are cached in guests/debs/
@@ -220,11 +222,11 @@ if [ "\$mode" != auto ]; then
     for m in \$(cat /lib/modules/order); do
         insmod /lib/modules/\$m.ko || echo "rx86 guest: insmod \$m failed"
     done
-    # sd_mod names the disk asynchronously.
-    i=0; while [ ! -b /dev/sda ] && [ \$i -lt 60 ]; do sleep 1; i=\$((i + 1)); done
 fi
 
 if [ "\$mode" = disk ]; then
+    # sd_mod names the disk asynchronously.
+    i=0; while [ ! -b /dev/sda ] && [ \$i -lt 600 ]; do sleep 1; i=\$((i + 1)); done
     if mount -t ext2 /dev/sda /mnt; then
         echo "written by the rx86 guest at uptime \$(cut -d' ' -f1 /proc/uptime)s" >/mnt/rx86-was-here
         sync

@@ -171,8 +171,8 @@ fn debian_shell_answers_typed_commands() {
 /// mounts the ext2 file system, writes a file, unmounts and powers off; the file is in
 /// the image afterwards.
 #[test]
-#[ignore = "open (issue 5): under rx86 /dev/sda does not appear after ata_piix loads; \
-            run with --ignored to reproduce"]
+#[ignore = "open (issue 5): under the interpreter libata/ata_piix had not attached the \
+            disk 100 s of guest time after scsi_mod loaded; run with --ignored"]
 fn debian_writes_a_file_to_an_ext2_disk() {
     let Some((kernel, initrd)) = guest() else {
         return;
