@@ -435,6 +435,11 @@ fn ea(i: &Instruction, out: &mut Vec<Uop>) -> Option<()> {
     ) {
         return None;
     }
+    address(i, TA, out)
+}
+
+/// The effective address of `i`'s memory operand into temporary `t` (no segment).
+fn address(i: &Instruction, t: T, out: &mut Vec<Uop>) -> Option<()> {
     let base = match i.memory_base() {
         Register::None => None,
         r => Some(gpr32(r)?),
@@ -447,7 +452,7 @@ fn ea(i: &Instruction, out: &mut Vec<Uop>) -> Option<()> {
         return None;
     }
     out.push(Uop::Ea {
-        t: TA,
+        t,
         base,
         index,
         scale: i.memory_index_scale().trailing_zeros() as u8,
@@ -706,24 +711,7 @@ fn lower_insn(g: &GuestInsn, _mode: Mode) -> Option<Vec<Uop>> {
         Lea => {
             let dst = gpr32(i.op0_register())?;
             // LEA ignores the segment; only the address size matters.
-            let base = match i.memory_base() {
-                Register::None => None,
-                r => Some(gpr32(r)?),
-            };
-            let index = match i.memory_index() {
-                Register::None => None,
-                r => Some(gpr32(r)?),
-            };
-            if base.is_none() && index.is_none() && i.memory_displ_size() == 2 {
-                return None;
-            }
-            u.push(Uop::Ea {
-                t: T0,
-                base,
-                index,
-                scale: i.memory_index_scale().trailing_zeros() as u8,
-                disp: i.memory_displacement32(),
-            });
+            address(i, T0, &mut u)?;
             u.push(Uop::Put {
                 r: dst,
                 t: T0,
